@@ -1,0 +1,189 @@
+//! The order book: open orders we have heard of, newest first, bounded.
+//!
+//! What it can and cannot know: `init` holds at most the 20 newest open orders
+//! ([`INIT_LIMIT`]), and competitors' HTTP claims are never broadcast. So after a
+//! reconnect, an order missing from a *short* `init` (fewer than 20) is proof it is no
+//! longer open, and so is a missing order *newer* than the oldest order of a full
+//! `init`. An order older than everything in a full `init` may still be open: it is
+//! kept, marked unverified, and listed in the [`Resync`] report so the application can
+//! check it with `GET /api/orders/{id}` if it matters. Ids are assumed to grow with
+//! creation time (they are the provider's primary key).
+
+use std::collections::BTreeMap;
+
+use super::wire::{Order, OrderId};
+
+/// The most orders a server puts in `init` (spec: "up to 20 most recent").
+pub const INIT_LIMIT: usize = 20;
+
+/// Why an order left the book.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RemovalReason {
+    /// Another LP claimed it (`order_taken`, or our HTTP claim got 409).
+    Taken,
+    /// We claimed it (our `claimed`, or our HTTP claim succeeded).
+    ClaimedByUs,
+    /// Gone from the snapshot after a reconnect: taken or closed while we were offline.
+    Vanished,
+    /// Pushed out by newer orders when the book was full.
+    Evicted,
+}
+
+impl RemovalReason {
+    /// The name used in events (`"taken"`, `"claimed"`, `"vanished"`, `"evicted"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RemovalReason::Taken => "taken",
+            RemovalReason::ClaimedByUs => "claimed",
+            RemovalReason::Vanished => "vanished",
+            RemovalReason::Evicted => "evicted",
+        }
+    }
+}
+
+/// What changed when a fresh `init` was merged into the book.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Resync {
+    /// Orders in the snapshot that the book did not have (appeared while offline).
+    pub appeared: Vec<Order>,
+    /// Orders the snapshot proves are no longer open; removed.
+    pub vanished: Vec<OrderId>,
+    /// Orders older than a full snapshot can vouch for; kept, but unconfirmed.
+    pub unverified: Vec<OrderId>,
+    /// Orders evicted to stay within capacity.
+    pub evicted: Vec<OrderId>,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    order: Order,
+    verified: bool,
+}
+
+/// Open orders keyed by id; iteration is newest (highest id) first.
+#[derive(Debug, Clone)]
+pub struct OrderBook {
+    orders: BTreeMap<OrderId, Entry>,
+    capacity: usize,
+}
+
+impl OrderBook {
+    /// An empty book holding at most `capacity` orders (at least [`INIT_LIMIT`]).
+    pub fn new(capacity: usize) -> Self {
+        OrderBook {
+            orders: BTreeMap::new(),
+            capacity: capacity.max(INIT_LIMIT),
+        }
+    }
+
+    /// Number of orders held.
+    pub fn len(&self) -> usize {
+        self.orders.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+    }
+
+    /// The order with this id, if held.
+    pub fn get(&self, id: OrderId) -> Option<&Order> {
+        self.orders.get(&id).map(|e| &e.order)
+    }
+
+    /// True when the last snapshot could not confirm this order is still open.
+    pub fn is_unverified(&self, id: OrderId) -> bool {
+        self.orders.get(&id).is_some_and(|e| !e.verified)
+    }
+
+    /// Orders, newest first.
+    pub fn iter(&self) -> impl Iterator<Item = &Order> {
+        self.orders.values().rev().map(|e| &e.order)
+    }
+
+    /// Inserts a new order. Returns `None` for a duplicate id (the book is unchanged),
+    /// otherwise the ids evicted to make room (possibly the new order itself, if it
+    /// is older than everything in a full book).
+    pub fn insert(&mut self, order: Order) -> Option<Vec<OrderId>> {
+        if self.orders.contains_key(&order.id) {
+            return None;
+        }
+        self.orders.insert(
+            order.id,
+            Entry {
+                order,
+                verified: true,
+            },
+        );
+        Some(self.enforce_capacity())
+    }
+
+    /// Removes an order; true if it was held.
+    pub fn remove(&mut self, id: OrderId) -> bool {
+        self.orders.remove(&id).is_some()
+    }
+
+    /// Empties the book.
+    pub fn clear(&mut self) {
+        self.orders.clear();
+    }
+
+    /// Merges a fresh snapshot (an `init`) and reports the difference.
+    pub fn resync(&mut self, snapshot: Vec<Order>) -> Resync {
+        let mut report = Resync::default();
+        let full = snapshot.len() >= INIT_LIMIT;
+        let horizon = snapshot.iter().map(|o| o.id).min();
+        let fresh: BTreeMap<OrderId, Order> = snapshot.into_iter().map(|o| (o.id, o)).collect();
+
+        let held: Vec<OrderId> = self.orders.keys().rev().copied().collect();
+        for id in held {
+            if fresh.contains_key(&id) {
+                continue;
+            }
+            let beyond_horizon = full && horizon.is_some_and(|h| id < h);
+            if beyond_horizon {
+                if let Some(e) = self.orders.get_mut(&id) {
+                    e.verified = false;
+                }
+                report.unverified.push(id);
+            } else {
+                self.orders.remove(&id);
+                report.vanished.push(id);
+            }
+        }
+        for (id, order) in fresh.into_iter().rev() {
+            match self.orders.get_mut(&id) {
+                Some(e) => {
+                    e.order = order;
+                    e.verified = true;
+                }
+                None => {
+                    report.appeared.push(order.clone());
+                    self.orders.insert(
+                        id,
+                        Entry {
+                            order,
+                            verified: true,
+                        },
+                    );
+                }
+            }
+        }
+        report.evicted = self.enforce_capacity();
+        report
+            .appeared
+            .retain(|o| !report.evicted.contains(&o.id));
+        report
+    }
+
+    fn enforce_capacity(&mut self) -> Vec<OrderId> {
+        let mut evicted = Vec::new();
+        while self.orders.len() > self.capacity {
+            match self.orders.pop_first() {
+                Some((id, _)) => evicted.push(id),
+                None => break,
+            }
+        }
+        evicted
+    }
+}

@@ -1,0 +1,30 @@
+//! The platform-free protocol core: no I/O, no clock, no randomness inside.
+//!
+//! Time and transport events come in, [`Action`]s come out (open, send, close, emit),
+//! in the manner of quinn-proto. Everything here runs natively under `cargo test`.
+//!
+//! - [`wire`]: every JSON message, both directions, decoded tolerantly.
+//! - [`connection`]: the state machine (deferred auth, heartbeat, backoff, fatal vs transient).
+//! - [`book`]: the bounded order book and its resync after reconnects.
+//! - [`rest`]: REST requests and what their answers mean (claims and reconciliation).
+//! - [`config`], [`secret`], [`error`], [`backoff`]: the supporting pieces.
+
+pub mod backoff;
+pub mod book;
+pub mod config;
+pub mod connection;
+pub mod error;
+pub mod rest;
+pub mod rng;
+pub mod secret;
+pub mod wire;
+
+pub use book::{OrderBook, RemovalReason, Resync};
+pub use config::{AuthMode, Config, ConfigBuilder};
+pub use connection::{Action, Connection, Event, Millis, SocketId, State, StateChange};
+pub use error::{ErrorKind, LpError};
+pub use secret::LpKey;
+pub use wire::{ClientMessage, DecodeError, Order, OrderId, ServerMessage};
+
+#[cfg(test)]
+mod tests;

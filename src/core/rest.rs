@@ -1,0 +1,217 @@
+//! The REST half of the protocol, sans I/O: which request to make, and what an answer
+//! means. The driver performs the request (with `Authorization: Bearer <key>`); this
+//! module decides, so the rules are tested natively.
+//!
+//! Claims are the economic handshake, so their outcome must never be guessed:
+//! a claim is *won* on 2xx, *taken* on 409, *failed* on a definite refusal, and
+//! *unknown* when the request may have reached the server without an answer reaching
+//! us (timeout, network cut, 5xx). Unknown claims are reconciled with
+//! `GET /api/orders/{id}` ([`reconcile`]), never blindly retried.
+
+use serde::Deserialize;
+
+use super::config::Config;
+use super::error::{ErrorKind, LpError};
+use super::wire::{push_u64, truncate, OrderId};
+
+/// An HTTP method this client uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST with body `{}`
+    Post,
+}
+
+impl Method {
+    /// The method name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// A REST operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Operation {
+    /// `POST /api/orders/{id}/claim`
+    Claim(OrderId),
+    /// `POST /api/orders/{id}/fiat-sent`
+    FiatSent(OrderId),
+    /// `GET /api/orders/{id}`
+    GetOrder(OrderId),
+}
+
+/// A request to perform. The driver adds `Authorization: Bearer <key>`, and for POST
+/// `Content-Type: application/json` with body `{}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Method.
+    pub method: Method,
+    /// Absolute URL (never holds the key).
+    pub url: String,
+}
+
+impl Operation {
+    /// The request for this operation.
+    pub fn request(self, config: &Config) -> Request {
+        let (method, id, suffix) = match self {
+            Operation::Claim(id) => (Method::Post, id, "/claim"),
+            Operation::FiatSent(id) => (Method::Post, id, "/fiat-sent"),
+            Operation::GetOrder(id) => (Method::Get, id, ""),
+        };
+        let mut path = String::from("/api/orders/");
+        push_u64(&mut path, id);
+        path.push_str(suffix);
+        Request {
+            method,
+            url: config.rest_url(&path),
+        }
+    }
+
+    fn order_id(self) -> OrderId {
+        match self {
+            Operation::Claim(id) | Operation::FiatSent(id) | Operation::GetOrder(id) => id,
+        }
+    }
+
+    fn verb(self) -> &'static str {
+        match self {
+            Operation::Claim(_) => "claim",
+            Operation::FiatSent(_) => "fiat-sent",
+            Operation::GetOrder(_) => "order lookup",
+        }
+    }
+}
+
+/// The fields of a REST order this client reasons about (the JS caller gets the whole body).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct OrderState {
+    /// The order id.
+    #[serde(deserialize_with = "super::wire::de_id_pub")]
+    pub id: OrderId,
+    /// Lifecycle word.
+    #[serde(default)]
+    pub status: String,
+    /// The LP that claimed it; null while open.
+    #[serde(default, deserialize_with = "super::wire::de_opt_id_pub")]
+    pub lp_id: Option<u64>,
+}
+
+impl OrderState {
+    /// Parses a REST order body.
+    pub fn parse(body: &str) -> Result<Self, LpError> {
+        serde_json::from_str(body).map_err(|_| {
+            LpError::new(
+                ErrorKind::Protocol,
+                "the server's order JSON has no usable id/status",
+            )
+        })
+    }
+}
+
+/// The error a non-2xx answer stands for.
+pub fn error_for(op: Operation, status: u16, body: &str, config: &Config) -> LpError {
+    let (kind, what) = match status {
+        401 => (ErrorKind::Unauthorized, "the LP key was refused"),
+        403 => (ErrorKind::NotOwner, "the order is not yours"),
+        404 => (ErrorKind::NotFound, "no such order"),
+        409 => (
+            ErrorKind::Conflict,
+            "the order is not in a state that allows this",
+        ),
+        408 | 504 => (ErrorKind::Timeout, "the server timed out"),
+        429 => (ErrorKind::RateLimited, "too many requests"),
+        500..=599 => (ErrorKind::Server, "server error"),
+        _ => (ErrorKind::Protocol, "unexpected HTTP status"),
+    };
+    let mut m = String::from(op.verb());
+    m.push_str(" of order ");
+    push_u64(&mut m, op.order_id());
+    m.push_str(" failed: ");
+    m.push_str(what);
+    m.push_str(" (HTTP ");
+    push_u64(&mut m, u64::from(status));
+    m.push(')');
+    if let Some(detail) = server_message(body) {
+        m.push_str(": ");
+        m.push_str(&config.lp_key.redact(truncate(&detail, 200)));
+    }
+    LpError::new(kind, m)
+        .with_status(status)
+        .with_order(op.order_id())
+}
+
+/// `{"error": "..."}` or `{"message": "..."}`, if the body has one.
+fn server_message(body: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct ErrorBody {
+        error: Option<serde_json::Value>,
+        message: Option<serde_json::Value>,
+    }
+    let b: ErrorBody = serde_json::from_str(body).ok()?;
+    match b.error.or(b.message)? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// What an HTTP claim attempt established.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ClaimVerdict {
+    /// 2xx: the order is ours.
+    Won,
+    /// 409: another LP has it, or it is no longer open.
+    Taken,
+    /// A definite refusal (401, 403, 404, 429, other 4xx): nothing was claimed.
+    Refused(LpError),
+    /// The claim may or may not have happened: reconcile before reporting.
+    Unknown(LpError),
+}
+
+/// Classifies an HTTP claim answer.
+pub fn claim_verdict(status: u16, body: &str, order_id: OrderId, config: &Config) -> ClaimVerdict {
+    match status {
+        200..=299 => ClaimVerdict::Won,
+        409 => ClaimVerdict::Taken,
+        // 5xx and gateway timeouts: the server may have committed before failing.
+        408 | 500..=599 => ClaimVerdict::Unknown(error_for(
+            Operation::Claim(order_id),
+            status,
+            body,
+            config,
+        )),
+        _ => ClaimVerdict::Refused(error_for(Operation::Claim(order_id), status, body, config)),
+    }
+}
+
+/// What `GET /api/orders/{id}` says about a claim whose outcome was unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reconciled {
+    /// We own it: report the claim as won.
+    Ours,
+    /// Another LP owns it, or it closed: report as taken.
+    Taken,
+    /// Still open: our claim did not land; claiming again is safe (not a blind retry).
+    StillOpen,
+    /// The answer cannot tell (no `lp_id`, or ours unknown): ask again later.
+    Undetermined,
+}
+
+/// Decides a reconciliation from the order's current state and our LP id.
+pub fn reconcile(order: &OrderState, my_lp_id: Option<u64>) -> Reconciled {
+    if order.status == "open" {
+        return Reconciled::StillOpen;
+    }
+    match (order.lp_id, my_lp_id) {
+        (Some(owner), Some(me)) if owner == me => Reconciled::Ours,
+        (Some(_), Some(_)) => Reconciled::Taken,
+        // Closed without an owner (expired, cancelled): nobody has it, and not us.
+        (None, _) if matches!(order.status.as_str(), "expired" | "cancelled" | "canceled") => {
+            Reconciled::Taken
+        }
+        _ => Reconciled::Undetermined,
+    }
+}

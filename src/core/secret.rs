@@ -1,0 +1,71 @@
+//! The LP key: a secret that never reaches a URL, a log, `Debug` or an error message.
+
+use std::fmt;
+
+/// Longest key accepted; the provider's keys are short (`lp_a1b2c3d4`).
+const MAX_KEY_LEN: usize = 256;
+
+/// An LP key. `Debug` prints `LpKey(<redacted>)`; there is no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct LpKey(String);
+
+/// Why a key was refused. Never contains the key itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// Empty string.
+    #[error("lpKey is empty")]
+    Empty,
+    /// Longer than the limit.
+    #[error("lpKey is longer than 256 characters")]
+    TooLong,
+    /// A character outside `A-Z a-z 0-9 _ -`.
+    #[error("lpKey may only contain letters, digits, '_' and '-'")]
+    BadCharacter,
+}
+
+impl LpKey {
+    /// Validates a key. The charset keeps it safe in a header, a JSON string and a query.
+    pub fn new(key: &str) -> Result<Self, KeyError> {
+        let key = key.trim();
+        if key.is_empty() {
+            return Err(KeyError::Empty);
+        }
+        if key.len() > MAX_KEY_LEN {
+            return Err(KeyError::TooLong);
+        }
+        if !key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(KeyError::BadCharacter);
+        }
+        Ok(LpKey(key.to_owned()))
+    }
+
+    /// The key itself, for the `auth` frame, the `Authorization` header or an opted-in URL.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Replaces every occurrence of the key in `text` (defence in depth for texts that
+    /// came from elsewhere, e.g. a server error message that echoed it).
+    pub fn redact(&self, text: &str) -> String {
+        if text.contains(self.0.as_str()) {
+            text.replace(self.0.as_str(), "<redacted>")
+        } else {
+            text.to_owned()
+        }
+    }
+}
+
+impl fmt::Debug for LpKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("LpKey(<redacted>)")
+    }
+}
+
+impl serde::Serialize for LpKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}

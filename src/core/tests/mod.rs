@@ -1,0 +1,10 @@
+//! Native tests of the core. Time is the injected clock: nothing sleeps.
+
+mod harness;
+
+mod backoff_tests;
+mod book_tests;
+mod config_tests;
+mod connection_tests;
+mod rest_tests;
+mod wire_tests;

@@ -1,0 +1,235 @@
+//! Tolerant, total decoding of every message of the spec.
+
+use crate::core::*;
+
+#[test]
+fn decodes_every_server_message_of_the_spec() {
+    // Frames as printed on the provider's page.
+    let init = r#"{"type":"init","orders":[],"lp_id":12,"currencies":["KES","NGN"]}"#;
+    assert_eq!(
+        ServerMessage::decode(init).unwrap(),
+        ServerMessage::Init {
+            orders: vec![],
+            lp_id: Some(12),
+            currencies: vec!["KES".into(), "NGN".into()]
+        }
+    );
+    let new_order = r#"{"type":"new_order","order":{"id":10042,"amount_fiat":5000,"currency":"KES","amount_usd":38.79,"crypto_symbol":"usdt","crypto_chain":"trx","status":"open","created_at":"2026-05-03T12:34:56.000Z"}}"#;
+    assert_eq!(
+        ServerMessage::decode(new_order).unwrap(),
+        ServerMessage::NewOrder {
+            order: super::harness::order(10042)
+        }
+    );
+    assert_eq!(
+        ServerMessage::decode(r#"{ "type": "order_taken", "order_id": 10042 }"#).unwrap(),
+        ServerMessage::OrderTaken { order_id: 10042 }
+    );
+    assert_eq!(
+        ServerMessage::decode(r#"{ "type": "claimed", "order_id": 10042 }"#).unwrap(),
+        ServerMessage::Claimed { order_id: 10042 }
+    );
+    assert_eq!(
+        ServerMessage::decode(r#"{ "type": "pong", "ts": 1746275096123 }"#).unwrap(),
+        ServerMessage::Pong {
+            ts: Some(1746275096123.0)
+        }
+    );
+    assert_eq!(
+        ServerMessage::decode(
+            r#"{"type":"auth_required","message":"Send {\"type\":\"auth\",\"lp_key\":\"lp_...\"} to continue"}"#
+        )
+        .unwrap(),
+        ServerMessage::AuthRequired {
+            message: r#"Send {"type":"auth","lp_key":"lp_..."} to continue"#.into()
+        }
+    );
+    assert_eq!(
+        ServerMessage::decode(r#"{ "type": "error", "message": "Invalid lp_key" }"#).unwrap(),
+        ServerMessage::Error {
+            message: "Invalid lp_key".into(),
+            order_id: None
+        }
+    );
+    assert_eq!(
+        ServerMessage::decode(r#"{"type":"error","message":"Order not available","order_id":7}"#)
+            .unwrap(),
+        ServerMessage::Error {
+            message: "Order not available".into(),
+            order_id: Some(7)
+        }
+    );
+}
+
+#[test]
+fn encodes_every_client_message_of_the_spec() {
+    let key = LpKey::new("lp_a1b2c3d4").unwrap();
+    assert_eq!(ClientMessage::Ping.encode(), r#"{"type":"ping"}"#);
+    assert_eq!(
+        ClientMessage::Claim { order_id: 10042 }.encode(),
+        r#"{"type":"claim","order_id":10042}"#
+    );
+    assert_eq!(
+        ClientMessage::FiatSent { order_id: 0 }.encode(),
+        r#"{"type":"fiat_sent","order_id":0}"#
+    );
+    assert_eq!(
+        ClientMessage::Auth { lp_key: &key }.encode(),
+        r#"{"type":"auth","lp_key":"lp_a1b2c3d4"}"#
+    );
+    // The hand-written encoder agrees with serde on every shape.
+    for m in [
+        ClientMessage::Ping,
+        ClientMessage::Claim { order_id: u64::MAX },
+        ClientMessage::FiatSent { order_id: 5 },
+        ClientMessage::Auth { lp_key: &key },
+    ] {
+        let a: serde_json::Value = serde_json::from_str(&m.encode()).unwrap();
+        let b = serde_json::to_value(&m).unwrap();
+        assert_eq!(a, b);
+    }
+    assert!(!format!("{:?}", ClientMessage::Auth { lp_key: &key }).contains("a1b2"));
+}
+
+#[test]
+fn numbers_may_be_integers_floats_or_numeric_strings() {
+    let m = ServerMessage::decode(
+        r#"{"type":"new_order","order":{"id":10042.0,"amount_fiat":"5000.5","currency":"KES","amount_usd":38,"status":"open"}}"#,
+    )
+    .unwrap();
+    let ServerMessage::NewOrder { order } = m else {
+        panic!("not a new_order: {m:?}")
+    };
+    assert_eq!(order.id, 10042);
+    assert_eq!(order.amount_fiat, 5000.5);
+    assert_eq!(order.amount_usd, 38.0);
+    assert_eq!(
+        ServerMessage::decode(r#"{"type":"claimed","order_id":"77"}"#).unwrap(),
+        ServerMessage::Claimed { order_id: 77 }
+    );
+    assert_eq!(
+        ServerMessage::decode(r#"{"type":"pong","ts":1.5e12}"#).unwrap(),
+        ServerMessage::Pong { ts: Some(1.5e12) }
+    );
+}
+
+#[test]
+fn unknown_fields_are_ignored_and_missing_optional_fields_are_fine() {
+    let m = ServerMessage::decode(
+        r#"{"type":"new_order","extra":{"deep":[1,2]},"order":{"id":1,"currency":"NGN","fee_bps":30}}"#,
+    )
+    .unwrap();
+    let ServerMessage::NewOrder { order } = m else {
+        panic!("not a new_order")
+    };
+    assert_eq!((order.id, order.currency.as_str(), order.amount_fiat), (1, "NGN", 0.0));
+    assert_eq!(order.created_at, "");
+    // init without lp_id or currencies, or with nulls.
+    assert_eq!(
+        ServerMessage::decode(r#"{"type":"init","orders":[],"lp_id":null}"#).unwrap(),
+        ServerMessage::Init {
+            orders: vec![],
+            lp_id: None,
+            currencies: vec![]
+        }
+    );
+    assert_eq!(
+        ServerMessage::decode(r#"{"type":"pong"}"#).unwrap(),
+        ServerMessage::Pong { ts: None }
+    );
+    assert_eq!(
+        ServerMessage::decode(r#"{"type":"error"}"#).unwrap(),
+        ServerMessage::Error {
+            message: String::new(),
+            order_id: None
+        }
+    );
+}
+
+#[test]
+fn unknown_type_is_a_value_not_an_error() {
+    assert_eq!(
+        ServerMessage::decode(r#"{"type":"maintenance","at":"soon"}"#).unwrap(),
+        ServerMessage::Unknown {
+            kind: "maintenance".into()
+        }
+    );
+    let long = format!(r#"{{"type":"{}"}}"#, "é".repeat(100));
+    let ServerMessage::Unknown { kind } = ServerMessage::decode(&long).unwrap() else {
+        panic!()
+    };
+    assert!(kind.len() <= 64);
+}
+
+#[test]
+fn malformed_frames_are_typed_errors() {
+    let cases: &[(&str, fn(&DecodeError) -> bool)] = &[
+        ("", |e| matches!(e, DecodeError::NotJson(_))),
+        ("{", |e| matches!(e, DecodeError::NotJson(_))),
+        ("not json", |e| matches!(e, DecodeError::NotJson(_))),
+        ("[1,2]", |e| matches!(e, DecodeError::NoType)),
+        ("42", |e| matches!(e, DecodeError::NoType)),
+        ("null", |e| matches!(e, DecodeError::NoType)),
+        (r#""init""#, |e| matches!(e, DecodeError::NoType)),
+        (r#"{"orders":[]}"#, |e| matches!(e, DecodeError::NoType)),
+        (r#"{"type":5}"#, |e| matches!(e, DecodeError::NoType)),
+        (r#"{"type":"new_order"}"#, |e| {
+            matches!(e, DecodeError::BadShape { kind: "new_order", .. })
+        }),
+        (r#"{"type":"new_order","order":{"id":-1}}"#, |e| {
+            matches!(e, DecodeError::BadShape { .. })
+        }),
+        (r#"{"type":"new_order","order":{"id":1.5}}"#, |e| {
+            matches!(e, DecodeError::BadShape { .. })
+        }),
+        (r#"{"type":"order_taken","order_id":"x"}"#, |e| {
+            matches!(e, DecodeError::BadShape { .. })
+        }),
+        (r#"{"type":"init","orders":"none"}"#, |e| {
+            matches!(e, DecodeError::BadShape { kind: "init", .. })
+        }),
+        (r#"{"type":"claimed","order_id":1e400}"#, |e| {
+            matches!(e, DecodeError::NotJson(_) | DecodeError::BadShape { .. })
+        }),
+    ];
+    for (frame, check) in cases {
+        let e = ServerMessage::decode(frame).expect_err(frame);
+        assert!(check(&e), "{frame:?} gave {e:?}");
+        assert!(!e.to_string().is_empty());
+    }
+}
+
+#[test]
+fn decode_errors_do_not_echo_frame_values() {
+    let e = ServerMessage::decode(r#"{"type":"claimed","order_id":"lp_secretvalue"}"#).unwrap_err();
+    assert!(!e.to_string().contains("lp_secretvalue"), "{e}");
+}
+
+#[test]
+fn no_input_panics() {
+    // A deterministic sweep of mutations of real frames: truncations and byte flips.
+    let seeds = [
+        super::harness::init_json(&[1, 2, 3]),
+        r#"{"type":"new_order","order":{"id":10042,"amount_fiat":5000}}"#.to_string(),
+        r#"{"type":"error","message":"Order not available","order_id":7}"#.to_string(),
+    ];
+    let bytes = [b'"', b'{', b'}', b'[', b']', b':', b',', b'0', b'-', b'e', 0xff, b'\\'];
+    for s in &seeds {
+        for cut in 0..=s.len() {
+            if let Some(prefix) = s.get(..cut) {
+                let _ = ServerMessage::decode(prefix);
+            }
+        }
+        for i in 0..s.len() {
+            for &b in &bytes {
+                let mut v = s.clone().into_bytes();
+                v[i] = b;
+                if let Ok(t) = String::from_utf8(v) {
+                    let _ = ServerMessage::decode(&t);
+                }
+            }
+        }
+    }
+    let deep = "[".repeat(10_000);
+    assert!(ServerMessage::decode(&deep).is_err());
+}
