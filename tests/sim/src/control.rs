@@ -1,0 +1,157 @@
+//! `/_sim/*`: the control API for tests and demos. Loopback peers only.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Path, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::rest::json_error;
+use crate::state::{self, Control, Faults, OrderFields, Sim};
+
+/// Refuses every peer that is not on the loopback interface.
+pub async fn loopback_only(
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    req: Request,
+    next: Next,
+) -> Response {
+    if !peer.ip().is_loopback() {
+        return json_error(
+            StatusCode::FORBIDDEN,
+            "The control API answers loopback peers only",
+        );
+    }
+    next.run(req).await
+}
+
+/// `POST /_sim/orders`: create an order (any subset of fields), broadcast it.
+pub async fn create_order(
+    State(sim): State<Arc<Sim>>,
+    body: Option<Json<OrderFields>>,
+) -> Response {
+    let fields = body.map(|Json(f)| f).unwrap_or_default();
+    match sim.create_order(fields) {
+        Ok((view, outbox)) => {
+            state::deliver(outbox);
+            (StatusCode::CREATED, Json(view)).into_response()
+        }
+        Err(e) => json_error(StatusCode::BAD_REQUEST, &e),
+    }
+}
+
+/// `GET /_sim/orders`: every order with server timestamps.
+pub async fn list_orders(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    let g = sim.lock();
+    Json(Value::Array(
+        g.orders.values().map(|o| o.control_view()).collect(),
+    ))
+}
+
+/// `GET /_sim/orders/{id}`
+pub async fn get_order(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<u64>() else {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "Order id must be a positive integer",
+        );
+    };
+    match sim.lock().orders.get(&id) {
+        Some(o) => Json(o.control_view()).into_response(),
+        None => json_error(StatusCode::NOT_FOUND, "Order not found"),
+    }
+}
+
+/// `GET /_sim/requests`: request lines (method and full URI) received so far.
+pub async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(json!(sim.lock().requests.iter().collect::<Vec<_>>()))
+}
+
+/// `GET /_sim/connections`: open sockets per LP and per auth state.
+pub async fn connections(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    let g = sim.lock();
+    let mut by_lp: BTreeMap<String, usize> = BTreeMap::new();
+    let mut unauthenticated = 0;
+    for s in g.sockets.values() {
+        match s.lp_id {
+            Some(lp) => *by_lp.entry(lp.to_string()).or_default() += 1,
+            None => unauthenticated += 1,
+        }
+    }
+    Json(json!({
+        "total": g.sockets.len(),
+        "authenticated": g.sockets.len() - unauthenticated,
+        "unauthenticated": unauthenticated,
+        "by_lp": by_lp,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DropReq {
+    mode: Option<String>,
+}
+
+/// `POST /_sim/drop`: `{"mode":"close"}` (close frames) or `{"mode":"abort"}` (cut TCP).
+pub async fn drop_sockets(State(sim): State<Arc<Sim>>, body: Option<Json<DropReq>>) -> Response {
+    let mode = body
+        .and_then(|Json(b)| b.mode)
+        .unwrap_or_else(|| "close".into());
+    let control = match mode.as_str() {
+        "close" => Control::Close,
+        "abort" => Control::Abort,
+        _ => {
+            return json_error(
+                StatusCode::BAD_REQUEST,
+                "mode must be \"close\" or \"abort\"",
+            )
+        }
+    };
+    let g = sim.lock();
+    for s in g.sockets.values() {
+        let _ = s.control.send(control);
+    }
+    Json(json!({"dropped": g.sockets.len(), "mode": mode})).into_response()
+}
+
+/// `POST /_sim/faults`: replace the fault switches (fields left out are off). Returns them.
+pub async fn set_faults(State(sim): State<Arc<Sim>>, body: Option<Json<Faults>>) -> Json<Faults> {
+    let mut f = body.map(|Json(f)| f).unwrap_or_default();
+    if f.rest_fail_status == 0 {
+        f.rest_fail_status = 500;
+    }
+    if f.upgrade_reject_status == 0 {
+        f.upgrade_reject_status = 503;
+    }
+    sim.lock().faults = f.clone();
+    Json(f)
+}
+
+/// `GET /_sim/faults`
+pub async fn get_faults(State(sim): State<Arc<Sim>>) -> Json<Faults> {
+    Json(sim.lock().faults.clone())
+}
+
+#[derive(Deserialize)]
+pub struct BroadcastReq {
+    text: String,
+}
+
+/// `POST /_sim/broadcast`: a raw text frame to every socket.
+pub async fn broadcast(State(sim): State<Arc<Sim>>, Json(b): Json<BroadcastReq>) -> Response {
+    let frame: Arc<str> = b.text.into();
+    let outbox: state::Outbox = sim
+        .lock()
+        .sockets
+        .values()
+        .map(|s| (s.tx.clone(), s.control.clone(), frame.clone()))
+        .collect();
+    let n = outbox.len();
+    state::deliver(outbox);
+    Json(json!({"sent": n})).into_response()
+}
