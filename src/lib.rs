@@ -8,4 +8,7 @@
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]
-mod js;
+pub mod js;
+
+#[cfg(target_arch = "wasm32")]
+pub use js::client::LpClient;

@@ -170,9 +170,7 @@ impl OrderBook {
             }
         }
         report.evicted = self.enforce_capacity();
-        report
-            .appeared
-            .retain(|o| !report.evicted.contains(&o.id));
+        report.appeared.retain(|o| !report.evicted.contains(&o.id));
         report
     }
 

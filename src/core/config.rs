@@ -137,7 +137,9 @@ impl ConfigBuilder {
         for c in &self.currencies {
             let c = c.trim().to_ascii_uppercase();
             if c.is_empty() || c.len() > 10 || !c.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(bad("currencies must be codes like \"KES\" (letters and digits)"));
+                return Err(bad(
+                    "currencies must be codes like \"KES\" (letters and digits)",
+                ));
             }
             if !currencies.contains(&c) {
                 currencies.push(c);
@@ -148,7 +150,9 @@ impl ConfigBuilder {
             if (min..=MAX_MS).contains(&v) {
                 Ok(v)
             } else {
-                Err(bad(&format!("{name} must be between {min} and {MAX_MS} ms")))
+                Err(bad(&format!(
+                    "{name} must be between {min} and {MAX_MS} ms"
+                )))
             }
         };
         let heartbeat_ms = ms(self.heartbeat_ms, "heartbeatMs", 10)?;

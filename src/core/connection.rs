@@ -359,8 +359,11 @@ impl Connection {
             ),
             _ => self.reconnect(
                 now,
-                LpError::new(ErrorKind::Network, "the server refused the WebSocket upgrade")
-                    .with_status(status),
+                LpError::new(
+                    ErrorKind::Network,
+                    "the server refused the WebSocket upgrade",
+                )
+                .with_status(status),
             ),
         }
     }
@@ -393,7 +396,10 @@ impl Connection {
             return;
         }
         self.saw_traffic(now);
-        self.report(ErrorKind::Protocol, &super::wire::DecodeError::Binary.to_string());
+        self.report(
+            ErrorKind::Protocol,
+            &super::wire::DecodeError::Binary.to_string(),
+        );
     }
 
     /// A text frame arrived.

@@ -87,6 +87,9 @@ impl LpError {
 
     /// True for errors that stop a connection for good (no retry can help).
     pub fn is_fatal(&self) -> bool {
-        matches!(self.kind, ErrorKind::Unauthorized | ErrorKind::InvalidArgument)
+        matches!(
+            self.kind,
+            ErrorKind::Unauthorized | ErrorKind::InvalidArgument
+        )
     }
 }

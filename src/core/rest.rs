@@ -177,12 +177,9 @@ pub fn claim_verdict(status: u16, body: &str, order_id: OrderId, config: &Config
         200..=299 => ClaimVerdict::Won,
         409 => ClaimVerdict::Taken,
         // 5xx and gateway timeouts: the server may have committed before failing.
-        408 | 500..=599 => ClaimVerdict::Unknown(error_for(
-            Operation::Claim(order_id),
-            status,
-            body,
-            config,
-        )),
+        408 | 500..=599 => {
+            ClaimVerdict::Unknown(error_for(Operation::Claim(order_id), status, body, config))
+        }
         _ => ClaimVerdict::Refused(error_for(Operation::Claim(order_id), status, body, config)),
     }
 }

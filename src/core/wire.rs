@@ -217,7 +217,10 @@ fn describe(e: &serde_json::Error) -> String {
     let head = match full.find(": ") {
         Some(i) if full.starts_with("invalid") => {
             let rest = &full[i + 2..];
-            let expected = rest.find(", expected").map(|j| &rest[j + 2..]).unwrap_or("");
+            let expected = rest
+                .find(", expected")
+                .map(|j| &rest[j + 2..])
+                .unwrap_or("");
             format!("{} {}", &full[..i], expected)
         }
         _ => full,
@@ -353,9 +356,10 @@ fn de_opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     // null, or a value that is not an id, counts as absent: an optional field never kills a frame.
     let v = Option::<serde_json::Value>::deserialize(d)?;
     Ok(match v {
-        Some(serde_json::Value::Number(n)) => n
-            .as_u64()
-            .or_else(|| n.as_f64().and_then(|f| IdVisitor.visit_f64::<de::value::Error>(f).ok())),
+        Some(serde_json::Value::Number(n)) => n.as_u64().or_else(|| {
+            n.as_f64()
+                .and_then(|f| IdVisitor.visit_f64::<de::value::Error>(f).ok())
+        }),
         Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
         _ => None,
     })

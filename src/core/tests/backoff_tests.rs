@@ -9,11 +9,17 @@ fn doubles_from_initial_to_the_cap() {
         .map(|_| {
             let base = b.base_delay_ms();
             let d = b.next_delay_ms();
-            assert!(d <= base && d >= base * 8 / 10, "{d} outside jitter band of {base}");
+            assert!(
+                d <= base && d >= base * 8 / 10,
+                "{d} outside jitter band of {base}"
+            );
             base
         })
         .collect();
-    assert_eq!(bases, [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]);
+    assert_eq!(
+        bases,
+        [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000, 30_000]
+    );
 }
 
 #[test]

@@ -51,7 +51,12 @@ fn resync_with_full_init_keeps_older_orders_unverified() {
     let mut b = OrderBook::new(100);
     b.resync((1..=20).rev().map(order).collect());
     // Offline: 25 new orders arrived (ids 21..=45), order 30 was taken; init holds the 20 newest open.
-    let snapshot: Vec<_> = (25..=45).rev().filter(|&i| i != 30).take(20).map(order).collect();
+    let snapshot: Vec<_> = (25..=45)
+        .rev()
+        .filter(|&i| i != 30)
+        .take(20)
+        .map(order)
+        .collect();
     assert_eq!(snapshot.len(), 20);
     let horizon = snapshot.iter().map(|o| o.id).min().unwrap();
     let r = b.resync(snapshot);
@@ -66,7 +71,10 @@ fn resync_with_full_init_keeps_older_orders_unverified() {
     again.push(order(20));
     let r = b.resync(again);
     assert!(!b.is_unverified(20));
-    assert!(r.vanished.contains(&25) && r.vanished.contains(&26), "inside the horizon, missing = gone");
+    assert!(
+        r.vanished.contains(&25) && r.vanished.contains(&26),
+        "inside the horizon, missing = gone"
+    );
 }
 
 #[test]
@@ -74,7 +82,12 @@ fn resync_within_a_full_init_horizon_is_proof() {
     let mut b = OrderBook::new(100);
     b.resync((1..=20).rev().map(order).collect());
     // Order 15 missing from a full snapshot that reaches down to 1: it is gone.
-    let snap: Vec<_> = (0..=21).rev().filter(|&i| i != 15 && i != 21).take(20).map(order).collect();
+    let snap: Vec<_> = (0..=21)
+        .rev()
+        .filter(|&i| i != 15 && i != 21)
+        .take(20)
+        .map(order)
+        .collect();
     let r = b.resync(snap);
     assert_eq!(r.vanished, [15]);
 }

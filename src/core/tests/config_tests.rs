@@ -9,7 +9,10 @@ fn derives_wss_url_and_keeps_the_key_out_of_it() {
         .unwrap();
     assert_eq!(c.ws_url, "wss://api.rampwire.app/ws/orders");
     assert_eq!(c.socket_url(), "wss://api.rampwire.app/ws/orders");
-    assert_eq!(c.rest_url("/api/orders/1/claim"), "https://api.rampwire.app/api/orders/1/claim");
+    assert_eq!(
+        c.rest_url("/api/orders/1/claim"),
+        "https://api.rampwire.app/api/orders/1/claim"
+    );
 }
 
 #[test]
@@ -17,7 +20,10 @@ fn currencies_go_in_the_query_and_the_key_only_when_opted_in() {
     let mut b = ConfigBuilder::new("http://127.0.0.1:8080", "lp_a1b2c3d4");
     b.currencies = vec!["kes".into(), "NGN".into(), "KES".into()];
     let c = b.clone().build().unwrap();
-    assert_eq!(c.socket_url(), "ws://127.0.0.1:8080/ws/orders?currencies=KES,NGN");
+    assert_eq!(
+        c.socket_url(),
+        "ws://127.0.0.1:8080/ws/orders?currencies=KES,NGN"
+    );
     b.auth = AuthMode::Query;
     let c = b.build().unwrap();
     assert_eq!(
@@ -28,10 +34,19 @@ fn currencies_go_in_the_query_and_the_key_only_when_opted_in() {
 
 #[test]
 fn insecure_only_for_loopback_or_opt_in() {
-    for ok in ["http://127.0.0.1:1", "http://localhost:9", "http://[::1]:5", "https://x.example"] {
+    for ok in [
+        "http://127.0.0.1:1",
+        "http://localhost:9",
+        "http://[::1]:5",
+        "https://x.example",
+    ] {
         assert!(ConfigBuilder::new(ok, "lp_x").build().is_ok(), "{ok}");
     }
-    for bad in ["http://api.rampwire.app", "http://10.0.0.1", "http://127.0.0.1.evil.example"] {
+    for bad in [
+        "http://api.rampwire.app",
+        "http://10.0.0.1",
+        "http://127.0.0.1.evil.example",
+    ] {
         let e = ConfigBuilder::new(bad, "lp_x").build().unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidArgument, "{bad}");
         assert!(e.message.contains("allowInsecure"), "{}", e.message);
@@ -48,16 +63,27 @@ fn insecure_only_for_loopback_or_opt_in() {
 
 #[test]
 fn rejects_bad_urls_keys_and_values_without_echoing_the_key() {
-    for bad in ["", "api.rampwire.app", "ftp://x", "https://", "https://user:pw@x.example", "https://a b"] {
+    for bad in [
+        "",
+        "api.rampwire.app",
+        "ftp://x",
+        "https://",
+        "https://user:pw@x.example",
+        "https://a b",
+    ] {
         assert!(ConfigBuilder::new(bad, "lp_x").build().is_err(), "{bad:?}");
     }
     for key in ["", "   ", "lp_\"x", "lp x y", "lp_a1b2\nc3"] {
-        let e = ConfigBuilder::new("https://a.example", key).build().unwrap_err();
+        let e = ConfigBuilder::new("https://a.example", key)
+            .build()
+            .unwrap_err();
         assert_eq!(e.kind, ErrorKind::InvalidArgument);
         assert!(key.trim().is_empty() || !e.to_string().contains(key.trim()));
     }
     let long = "k".repeat(300);
-    let e = ConfigBuilder::new("https://a.example", &long).build().unwrap_err();
+    let e = ConfigBuilder::new("https://a.example", &long)
+        .build()
+        .unwrap_err();
     assert!(!e.message.contains(&long));
     let mut b = ConfigBuilder::new("https://a.example", "lp_x");
     b.backoff_initial_ms = 5_000;
@@ -70,7 +96,9 @@ fn rejects_bad_urls_keys_and_values_without_echoing_the_key() {
 
 #[test]
 fn key_never_appears_in_debug() {
-    let c = ConfigBuilder::new("https://a.example", "lp_a1b2c3d4").build().unwrap();
+    let c = ConfigBuilder::new("https://a.example", "lp_a1b2c3d4")
+        .build()
+        .unwrap();
     let dbg = format!("{c:?} {:?}", Connection::new(c.clone(), 0));
     assert!(!dbg.contains("a1b2c3d4"), "{dbg}");
     assert_eq!(c.lp_key.redact("echo lp_a1b2c3d4!"), "echo <redacted>!");

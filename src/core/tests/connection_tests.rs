@@ -15,20 +15,34 @@ fn deferred_auth_sequence_puts_no_key_in_the_url() {
     assert_eq!(h.conn.state(), State::Authenticating);
     assert!(h.sent.is_empty(), "nothing is sent before auth_required");
     h.frame(r#"{"type":"auth_required","message":"Send auth"}"#);
-    assert_eq!(h.sent_texts(), [r#"{"type":"auth","lp_key":"lp_a1b2c3d4"}"#]);
+    assert_eq!(
+        h.sent_texts(),
+        [r#"{"type":"auth","lp_key":"lp_a1b2c3d4"}"#]
+    );
     // A repeated auth_required does not make us send the key again.
     h.frame(r#"{"type":"auth_required","message":"Send auth"}"#);
     assert_eq!(h.sent.len(), 1);
     h.frame(&init_json(&[2, 1]));
     assert_eq!(h.conn.state(), State::Live);
     assert_eq!(h.conn.lp_id(), Some(12));
-    assert_eq!(h.states(), [State::Connecting, State::Authenticating, State::Live]);
+    assert_eq!(
+        h.states(),
+        [State::Connecting, State::Authenticating, State::Live]
+    );
     let init = h.events.iter().find_map(|e| match e {
-        Event::Init { orders, lp_id, resync, .. } => Some((orders.len(), *lp_id, resync.clone())),
+        Event::Init {
+            orders,
+            lp_id,
+            resync,
+            ..
+        } => Some((orders.len(), *lp_id, resync.clone())),
         _ => None,
     });
     assert_eq!(init, Some((2, Some(12), None)));
-    assert_eq!(h.conn.book().iter().map(|o| o.id).collect::<Vec<_>>(), [2, 1]);
+    assert_eq!(
+        h.conn.book().iter().map(|o| o.id).collect::<Vec<_>>(),
+        [2, 1]
+    );
 }
 
 #[test]
@@ -38,7 +52,10 @@ fn query_auth_is_an_explicit_opt_in() {
     b.currencies = vec!["KES".into()];
     let mut h = Harness::new(b);
     h.connect();
-    assert_eq!(h.opened[0].1, "wss://api.rampwire.app/ws/orders?lp_key=lp_a1b2c3d4&currencies=KES");
+    assert_eq!(
+        h.opened[0].1,
+        "wss://api.rampwire.app/ws/orders?lp_key=lp_a1b2c3d4&currencies=KES"
+    );
     h.open();
     h.frame(&init_json(&[]));
     assert_eq!(h.conn.state(), State::Live);
@@ -61,7 +78,10 @@ fn heartbeat_pings_every_interval_and_traffic_keeps_it_alive() {
     assert_eq!(h.sent.len(), 2);
     // Any frame counts as life, not only pong.
     h.advance(9_000);
-    h.frame(&format!(r#"{{"type":"new_order","order":{}}}"#, order_json(9)));
+    h.frame(&format!(
+        r#"{{"type":"new_order","order":{}}}"#,
+        order_json(9)
+    ));
     h.advance_to(t0 + 89_000);
     assert_eq!(h.conn.state(), State::Live);
 }
@@ -99,7 +119,11 @@ fn backoff_sequence_grows_to_the_cap_and_resets_only_after_stable_live() {
         let d = s.retry_in_ms.unwrap();
         delays.push(d);
         h.advance(d - 1);
-        assert_eq!(h.conn.state(), State::Reconnecting, "no retry before the delay");
+        assert_eq!(
+            h.conn.state(),
+            State::Reconnecting,
+            "no retry before the delay"
+        );
         h.advance(1);
         assert_eq!(h.conn.state(), State::Connecting);
     }
@@ -114,7 +138,10 @@ fn backoff_sequence_grows_to_the_cap_and_resets_only_after_stable_live() {
     h.frame(&init_json(&[]));
     h.advance(1_000);
     h.close_socket();
-    assert!(h.last_state().retry_in_ms.unwrap() >= 24_000, "no reset on a brief live period");
+    assert!(
+        h.last_state().retry_in_ms.unwrap() >= 24_000,
+        "no reset on a brief live period"
+    );
 
     // Live for longer than stable_after (= heartbeat, 30 s): the next failure starts at 1 s.
     let d = h.last_state().retry_in_ms.unwrap();
@@ -219,8 +246,14 @@ fn book_follows_new_order_taken_and_claimed() {
     let mut h = Harness::new(config());
     h.go_live(&[1]);
     h.take_events();
-    h.frame(&format!(r#"{{"type":"new_order","order":{}}}"#, order_json(2)));
-    h.frame(&format!(r#"{{"type":"new_order","order":{}}}"#, order_json(2)));
+    h.frame(&format!(
+        r#"{{"type":"new_order","order":{}}}"#,
+        order_json(2)
+    ));
+    h.frame(&format!(
+        r#"{{"type":"new_order","order":{}}}"#,
+        order_json(2)
+    ));
     h.frame(r#"{"type":"order_taken","order_id":1}"#);
     h.frame(r#"{"type":"order_taken","order_id":999}"#);
     let ev = h.take_events();
@@ -229,7 +262,10 @@ fn book_follows_new_order_taken_and_claimed() {
         [
             Event::Order(order(2)),
             Event::OrderTaken(1),
-            Event::OrderRemoved { order_id: 1, reason: RemovalReason::Taken },
+            Event::OrderRemoved {
+                order_id: 1,
+                reason: RemovalReason::Taken
+            },
             Event::OrderTaken(999),
         ]
     );
@@ -237,7 +273,10 @@ fn book_follows_new_order_taken_and_claimed() {
     h.pump();
     assert_eq!(
         h.take_events(),
-        [Event::OrderRemoved { order_id: 2, reason: RemovalReason::ClaimedByUs }]
+        [Event::OrderRemoved {
+            order_id: 2,
+            reason: RemovalReason::ClaimedByUs
+        }]
     );
     assert!(h.conn.book().is_empty());
 }
@@ -262,10 +301,19 @@ fn reconnect_resyncs_and_reports_what_changed_offline() {
     assert_eq!(r.vanished, [2]);
     assert_eq!(r.appeared.iter().map(|o| o.id).collect::<Vec<_>>(), [4]);
     assert!(ev.contains(&Event::Order(order(4))));
-    assert!(ev.contains(&Event::OrderRemoved { order_id: 2, reason: RemovalReason::Vanished }));
-    assert_eq!(h.conn.book().iter().map(|o| o.id).collect::<Vec<_>>(), [4, 3, 1]);
+    assert!(ev.contains(&Event::OrderRemoved {
+        order_id: 2,
+        reason: RemovalReason::Vanished
+    }));
+    assert_eq!(
+        h.conn.book().iter().map(|o| o.id).collect::<Vec<_>>(),
+        [4, 3, 1]
+    );
     // Exactly one auth frame per connection.
-    assert_eq!(h.sent_texts().iter().filter(|t| t.contains("auth")).count(), 2);
+    assert_eq!(
+        h.sent_texts().iter().filter(|t| t.contains("auth")).count(),
+        2
+    );
 }
 
 #[test]
@@ -281,12 +329,17 @@ fn commands_while_not_live_fail_and_are_never_replayed() {
     h.frame(r#"{"type":"auth_required","message":"x"}"#);
     h.frame(&init_json(&[]));
     assert!(
-        h.sent_texts().iter().all(|t| !t.contains("claim") && !t.contains("fiat")),
+        h.sent_texts()
+            .iter()
+            .all(|t| !t.contains("claim") && !t.contains("fiat")),
         "nothing issued before live is sent after"
     );
     h.conn.send_fiat_sent(h.now, 5).unwrap();
     h.pump();
-    assert_eq!(h.sent_texts().last().copied(), Some(r#"{"type":"fiat_sent","order_id":5}"#));
+    assert_eq!(
+        h.sent_texts().last().copied(),
+        Some(r#"{"type":"fiat_sent","order_id":5}"#)
+    );
 }
 
 #[test]
@@ -298,7 +351,10 @@ fn ws_claim_answers_rejections_and_unknown_outcomes() {
     h.conn.send_claim(h.now, 2).unwrap();
     h.conn.send_claim(h.now, 3).unwrap();
     h.conn.send_claim(h.now, 4).unwrap();
-    assert_eq!(h.conn.send_claim(h.now, 4).unwrap_err().kind, ErrorKind::InvalidArgument);
+    assert_eq!(
+        h.conn.send_claim(h.now, 4).unwrap_err().kind,
+        ErrorKind::InvalidArgument
+    );
     h.pump();
     assert!(h.sent_texts().contains(&r#"{"type":"claim","order_id":1}"#));
     h.frame(r#"{"type":"claimed","order_id":1}"#);
@@ -306,9 +362,14 @@ fn ws_claim_answers_rejections_and_unknown_outcomes() {
     h.frame(r#"{"type":"order_taken","order_id":3}"#);
     let ev = h.take_events();
     assert!(ev.contains(&Event::Claimed(1)));
-    assert!(ev.contains(&Event::OrderRemoved { order_id: 1, reason: RemovalReason::ClaimedByUs }));
+    assert!(ev.contains(&Event::OrderRemoved {
+        order_id: 1,
+        reason: RemovalReason::ClaimedByUs
+    }));
     assert!(ev.iter().any(|e| matches!(e, Event::ClaimRejected { order_id: 2, message } if message == "Order not available")));
-    assert!(ev.iter().any(|e| matches!(e, Event::ClaimRejected { order_id: 3, .. })));
+    assert!(ev
+        .iter()
+        .any(|e| matches!(e, Event::ClaimRejected { order_id: 3, .. })));
     // Order 4 gets no answer: unknown after the request timeout.
     h.advance(10_000);
     assert!(h.take_events().contains(&Event::ClaimUnknown(4)));
@@ -326,7 +387,10 @@ fn ws_claims_in_flight_are_bounded() {
     for id in 0..MAX {
         h.conn.send_claim(h.now, id).unwrap();
     }
-    assert_eq!(h.conn.send_claim(h.now, 1_000).unwrap_err().kind, ErrorKind::RateLimited);
+    assert_eq!(
+        h.conn.send_claim(h.now, 1_000).unwrap_err().kind,
+        ErrorKind::RateLimited
+    );
 }
 const MAX: u64 = crate::core::connection::MAX_PENDING_WS_CLAIMS as u64;
 
@@ -335,7 +399,12 @@ fn malformed_and_unknown_frames_are_reported_and_survived() {
     let mut h = Harness::new(config());
     h.go_live(&[1]);
     h.take_events();
-    for f in ["nonsense", "[1]", r#"{"type":"new_order"}"#, r#"{"type":"surprise"}"#] {
+    for f in [
+        "nonsense",
+        "[1]",
+        r#"{"type":"new_order"}"#,
+        r#"{"type":"surprise"}"#,
+    ] {
         h.frame(f);
     }
     let errors = h.errors();
@@ -369,7 +438,8 @@ fn events_from_an_abandoned_socket_are_ignored() {
     h.close_socket();
     h.advance(h.last_state_retry());
     assert_ne!(h.socket(), old);
-    h.conn.handle_frame(old, h.now, r#"{"type":"order_taken","order_id":1}"#);
+    h.conn
+        .handle_frame(old, h.now, r#"{"type":"order_taken","order_id":1}"#);
     h.conn.handle_close(old, h.now, 1000);
     h.pump();
     assert_eq!(h.conn.state(), State::Connecting);
@@ -387,7 +457,10 @@ fn close_is_idempotent_and_stops_every_timer() {
     assert_eq!(h.closed, [s]);
     assert_eq!(h.conn.state(), State::Closed);
     assert_eq!(h.conn.poll_timeout(), None);
-    assert_eq!(h.states().iter().filter(|s| **s == State::Closed).count(), 1);
+    assert_eq!(
+        h.states().iter().filter(|s| **s == State::Closed).count(),
+        1
+    );
     // Reconnect after close works from scratch.
     h.connect();
     assert_eq!(h.conn.state(), State::Connecting);

@@ -122,7 +122,10 @@ fn unknown_fields_are_ignored_and_missing_optional_fields_are_fine() {
     let ServerMessage::NewOrder { order } = m else {
         panic!("not a new_order")
     };
-    assert_eq!((order.id, order.currency.as_str(), order.amount_fiat), (1, "NGN", 0.0));
+    assert_eq!(
+        (order.id, order.currency.as_str(), order.amount_fiat),
+        (1, "NGN", 0.0)
+    );
     assert_eq!(order.created_at, "");
     // init without lp_id or currencies, or with nulls.
     assert_eq!(
@@ -174,7 +177,13 @@ fn malformed_frames_are_typed_errors() {
         (r#"{"orders":[]}"#, |e| matches!(e, DecodeError::NoType)),
         (r#"{"type":5}"#, |e| matches!(e, DecodeError::NoType)),
         (r#"{"type":"new_order"}"#, |e| {
-            matches!(e, DecodeError::BadShape { kind: "new_order", .. })
+            matches!(
+                e,
+                DecodeError::BadShape {
+                    kind: "new_order",
+                    ..
+                }
+            )
         }),
         (r#"{"type":"new_order","order":{"id":-1}}"#, |e| {
             matches!(e, DecodeError::BadShape { .. })
@@ -213,7 +222,9 @@ fn no_input_panics() {
         r#"{"type":"new_order","order":{"id":10042,"amount_fiat":5000}}"#.to_string(),
         r#"{"type":"error","message":"Order not available","order_id":7}"#.to_string(),
     ];
-    let bytes = [b'"', b'{', b'}', b'[', b']', b':', b',', b'0', b'-', b'e', 0xff, b'\\'];
+    let bytes = [
+        b'"', b'{', b'}', b'[', b']', b':', b',', b'0', b'-', b'e', 0xff, b'\\',
+    ];
     for s in &seeds {
         for cut in 0..=s.len() {
             if let Some(prefix) = s.get(..cut) {

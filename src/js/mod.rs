@@ -1,0 +1,23 @@
+//! The JavaScript face of the crate (wasm32 only): `LpClient` and its TypeScript types.
+//!
+//! - [`client`]: `LpClient`, which drives the core with the platform's socket and timers.
+//! - [`claims`]: claim / fiat-sent / lookups over HTTP, with reconciliation.
+//! - [`socket`], [`http`], [`platform`]: thin owners of the platform's WebSocket, fetch, globals.
+//! - [`convert`]: Rust values to the JS shapes of the API; [`types`]: the TypeScript declarations.
+
+mod claims;
+pub mod client;
+mod convert;
+mod http;
+mod platform;
+mod socket;
+mod types;
+
+use wasm_bindgen::prelude::*;
+
+/// Runs once when the module is instantiated.
+#[wasm_bindgen(start)]
+pub fn start() {
+    #[cfg(feature = "console-panic")]
+    console_error_panic_hook::set_once();
+}

@@ -1,0 +1,38 @@
+//! Globals every runtime has (browsers, Node, Cloudflare Workers), bound from the global
+//! scope: Workers have no `window`, so nothing here goes through it.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// Monotonic milliseconds for the core's clock.
+pub fn now_ms() -> u64 {
+    let t = performance_now();
+    if t.is_finite() && t > 0.0 {
+        t as u64
+    } else {
+        0
+    }
+}
+
+/// 64 random bits for the backoff jitter seed.
+pub fn random_seed() -> u64 {
+    let hi = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    let lo = (js_sys::Math::random() * 4_294_967_296.0) as u64;
+    (hi << 32) | lo
+}
+
+/// Drops `value` after the current JS task: a closure must never be dropped while it runs
+/// (a socket or timer callback that replaces its own socket or timer).
+pub fn retire<T: 'static>(value: T) {
+    wasm_bindgen_futures::spawn_local(async move { drop(value) });
+}
+
+/// Reports a throwing listener without the key (listeners are user code).
+pub fn report_listener_error(event: &str, err: &JsValue) {
+    web_sys::console::error_3(&"rampwire-lp: a listener for".into(), &event.into(), err);
+}

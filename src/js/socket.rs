@@ -1,0 +1,85 @@
+//! A thin owner of a platform `WebSocket` and its listeners. Dropping it removes every
+//! listener and closes the socket, so nothing leaks across reconnects.
+
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
+
+/// What the socket reports.
+pub enum SocketEvent {
+    /// `open`
+    Open,
+    /// A text frame.
+    Text(String),
+    /// A binary frame (the protocol has none).
+    Binary,
+    /// `close` (with its code) or `error` (code 0).
+    Closed(u16),
+}
+
+/// An open or opening socket with its four listeners.
+pub struct Socket {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut(Event)>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+    _on_error: Closure<dyn FnMut(Event)>,
+}
+
+impl Socket {
+    /// Opens `url`; `handler` hears every event until the socket is dropped.
+    pub fn open(url: &str, handler: Rc<dyn Fn(SocketEvent)>) -> Result<Socket, JsValue> {
+        let ws = WebSocket::new(url)?;
+        ws.set_binary_type(BinaryType::Arraybuffer);
+        let h = handler.clone();
+        let on_open = Closure::<dyn FnMut(Event)>::new(move |_| h(SocketEvent::Open));
+        let h = handler.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
+            match e.data().as_string() {
+                Some(text) => h(SocketEvent::Text(text)),
+                None => h(SocketEvent::Binary),
+            }
+        });
+        let h = handler.clone();
+        let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
+            h(SocketEvent::Closed(e.code()))
+        });
+        let h = handler;
+        let on_error = Closure::<dyn FnMut(Event)>::new(move |_| h(SocketEvent::Closed(0)));
+        ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(Socket {
+            ws,
+            _on_open: on_open,
+            _on_message: on_message,
+            _on_close: on_close,
+            _on_error: on_error,
+        })
+    }
+
+    /// Sends a text frame. A failure surfaces as the socket's `close`.
+    pub fn send(&self, text: &str) {
+        let _ = self.ws.send_with_str(text);
+    }
+
+    /// Sets the close code and reason used when this socket is dropped.
+    pub fn close(&self, code: u16, reason: &str) {
+        let _ = self.ws.close_with_code_and_reason(code, reason);
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        self.ws.set_onerror(None);
+        if self.ws.ready_state() <= WebSocket::OPEN {
+            let _ = self.ws.close_with_code_and_reason(1000, "client closed");
+        }
+    }
+}

@@ -1,0 +1,138 @@
+//! TypeScript declarations for the public surface (merged into the generated `.d.ts`).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS: &'static str = r#"
+/** Options of `new LpClient(options)`. Durations are in milliseconds. */
+export interface LpClientOptions {
+  /** REST base, e.g. "https://api.rampwire.app". The socket URL is derived (wss://…/ws/orders). */
+  apiUrl: string;
+  /** The LP key. Validated, never echoed, never put in a URL unless `auth: "query"`. */
+  lpKey: string;
+  /** Only orders in these currencies (empty: all). */
+  currencies?: string[];
+  /** Override the derived socket URL. */
+  wsUrl?: string;
+  /** "deferred" (default: key sent in an `auth` frame) or "query" (key in the URL: opt-in). */
+  auth?: "deferred" | "query";
+  /** Ping interval while live (default 30000). */
+  heartbeatMs?: number;
+  /** Silence after a ping that declares the socket dead (default 10000). */
+  pongTimeoutMs?: number;
+  /** First reconnect delay (default 1000). */
+  backoffInitialMs?: number;
+  /** Reconnect delay cap, also used after "too many connections" (default 30000). */
+  backoffMaxMs?: number;
+  /** Live time after which the backoff resets (default: heartbeatMs). */
+  stableAfterMs?: number;
+  /** Limit for opening and authenticating the socket (default 15000). */
+  connectTimeoutMs?: number;
+  /** Limit for one HTTP request and a WebSocket claim's answer (default 10000). */
+  requestTimeoutMs?: number;
+  /** Most orders kept in the book (default 1000). */
+  bookCapacity?: number;
+  /** Permit ws:// and http:// to hosts other than loopback (default false). */
+  allowInsecure?: boolean;
+}
+
+/** A sell order, with the provider's wire field names. */
+export interface Order {
+  id: number;
+  amount_fiat: number;
+  currency: string;
+  amount_usd: number;
+  crypto_symbol: string;
+  crypto_chain: string;
+  status: string;
+  created_at: string;
+}
+
+/** Who gets the fiat (present for the LP that claimed the order). */
+export interface Payee {
+  name: string;
+  account: string;
+  rail: string;
+}
+
+/** An order as the REST API returns it; extra server fields are kept. */
+export interface RestOrder extends Order {
+  lp_id: number | null;
+  payee?: Payee | null;
+  lp_receive_address?: string | null;
+  [field: string]: unknown;
+}
+
+export type ConnectionState =
+  | "idle" | "connecting" | "authenticating" | "live" | "reconnecting" | "closed" | "failed";
+
+export type LpErrorKind =
+  | "unauthorized" | "rate_limited" | "not_owner" | "conflict" | "not_found" | "network"
+  | "timeout" | "server" | "protocol" | "invalid_argument" | "closed";
+
+/** Every error this package throws or reports: an `Error` with `name === "LpError"`. */
+export interface LpError extends Error {
+  name: "LpError";
+  kind: LpErrorKind;
+  /** HTTP status, when the error came from an HTTP answer. */
+  status?: number;
+  /** The order concerned, if any. */
+  orderId?: number;
+}
+
+/** What changed while offline, reported with the `init` that follows a reconnect. */
+export interface Resync {
+  appeared: number[];
+  /** Proven gone (taken or closed while offline). */
+  vanished: number[];
+  /** Older than a full 20-order snapshot can vouch for: kept, unconfirmed. */
+  unverified: number[];
+  evicted: number[];
+}
+
+export interface InitEvent {
+  orders: Order[];
+  lpId: number | null;
+  currencies: string[];
+  /** null for the first snapshot. */
+  resync: Resync | null;
+}
+
+export interface StateEvent {
+  state: ConnectionState;
+  attempt: number;
+  retryInMs: number | null;
+  reason: LpError | null;
+}
+
+export interface OrderTakenEvent { orderId: number; }
+export interface OrderRemovedEvent {
+  orderId: number;
+  reason: "taken" | "claimed" | "vanished" | "evicted";
+}
+export interface ClaimedEvent { orderId: number; }
+
+export interface LpClientEvents {
+  init: InitEvent;
+  order: Order;
+  order_taken: OrderTakenEvent;
+  order_removed: OrderRemovedEvent;
+  claimed: ClaimedEvent;
+  state: StateEvent;
+  error: LpError;
+}
+
+export type ClaimResult =
+  | { status: "claimed"; order?: RestOrder; orderId?: number }
+  | { status: "taken"; orderId: number };
+
+export interface WaitOptions {
+  intervalMs?: number;
+  timeoutMs?: number;
+}
+
+export interface LpClient {
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<K extends keyof LpClientEvents>(event: K, listener: (payload: LpClientEvents[K]) => void): () => void;
+}
+"#;

@@ -1,0 +1,67 @@
+// Starts rampwire-sim on an ephemeral loopback port for a JS test, and talks to its control API.
+import { spawn } from "node:child_process";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+export const KEY = "lp_a1b2c3d4";
+export const KEY2 = "lp_e5f6a7b8";
+
+export async function startSim(args = []) {
+  const bin = process.env.RAMPWIRE_SIM ?? path.join(ROOT, "target/debug/rampwire-sim");
+  const child = spawn(bin, ["--listen", "127.0.0.1:0", ...args], { stdio: ["ignore", "pipe", "ignore"] });
+  const line = await new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout });
+    rl.once("line", (l) => { rl.close(); resolve(l); });
+    child.once("exit", (code) => reject(new Error(`rampwire-sim exited with ${code}`)));
+    child.once("error", reject);
+  });
+  const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
+  if (!m) throw new Error(`unexpected first line: ${line}`);
+  const base = m[1];
+  const call = async (method, p, body) => {
+    const r = await fetch(base + p, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return r.json();
+  };
+  return {
+    base,
+    child,
+    order: (fields = {}) => call("POST", "/_sim/orders", fields),
+    get: (p) => call("GET", p),
+    post: (p, body = {}) => call("POST", p, body),
+    stop: () => new Promise((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.once("exit", resolve);
+      child.kill();
+    }),
+  };
+}
+
+/** Resolves when `pred()` is truthy (polled), or rejects after `ms`. */
+export async function until(pred, ms = 5000, what = "condition") {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves with the next payload of `event` on `client`. */
+export function next(client, event, ms = 5000, pred = () => true) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { off(); reject(new Error(`no ${event} event within ${ms} ms`)); }, ms);
+    const off = client.on(event, (p) => {
+      if (!pred(p)) return;
+      clearTimeout(timer);
+      off();
+      resolve(p);
+    });
+  });
+}
