@@ -13,6 +13,7 @@ use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
 use serde::Deserialize;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::convert;
@@ -82,6 +83,25 @@ struct Options {
     allow_insecure: Option<bool>,
 }
 
+/// Every key of `LpClientOptions` (serde-wasm-bindgen reads only known keys, so typos
+/// such as `heartbeatMS` are caught here).
+const OPTION_KEYS: [&str; 14] = [
+    "apiUrl",
+    "lpKey",
+    "currencies",
+    "wsUrl",
+    "auth",
+    "heartbeatMs",
+    "pongTimeoutMs",
+    "backoffInitialMs",
+    "backoffMaxMs",
+    "stableAfterMs",
+    "connectTimeoutMs",
+    "requestTimeoutMs",
+    "bookCapacity",
+    "allowInsecure",
+];
+
 fn invalid(message: &str) -> LpError {
     LpError::new(ErrorKind::InvalidArgument, message)
 }
@@ -112,6 +132,17 @@ fn build_config(options: JsValue) -> Result<crate::core::Config, LpError> {
         return Err(invalid(
             "new LpClient(options): options must be an object with apiUrl and lpKey",
         ));
+    }
+    for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !OPTION_KEYS.contains(&key.as_str()) {
+            let mut m = String::from("unknown LpClient option \"");
+            m.push_str(crate::core::wire::truncate(&key, 40));
+            m.push_str("\" (known: ");
+            m.push_str(&OPTION_KEYS.join(", "));
+            m.push(')');
+            return Err(invalid(&m));
+        }
     }
     let o: Options = serde_wasm_bindgen::from_value(options).map_err(|e| {
         // serde names the field and the expected type; it never quotes string values here.
@@ -448,7 +479,7 @@ pub(super) fn drive(rc: &Shared) {
                     } => {
                         if inner.socket.as_ref().is_some_and(|(id, _)| *id == socket) {
                             if let Some((_, s)) = inner.socket.take() {
-                                s.close(code, reason);
+                                s.set_close(code, reason);
                                 platform::retire(s);
                             }
                         }
@@ -488,6 +519,10 @@ fn rearm(inner: &mut Inner, rc: &Shared) {
         let weak = Rc::downgrade(rc);
         let t = Timeout::new(delay, move || {
             if let Some(rc) = weak.upgrade() {
+                if rc.try_borrow_mut().is_err() {
+                    // Cannot happen from a timer task; never panic if it somehow does.
+                    return;
+                }
                 {
                     let mut inner = rc.borrow_mut();
                     if let Some(t) = inner.timer.take() {
@@ -506,6 +541,12 @@ fn rearm(inner: &mut Inner, rc: &Shared) {
 
 fn on_socket(weak: &Weak<RefCell<Inner>>, socket: SocketId, ev: SocketEvent) {
     let Some(rc) = weak.upgrade() else { return };
+    if rc.try_borrow_mut().is_err() {
+        // Fired synchronously from inside a client call: handle it right after instead.
+        let weak = weak.clone();
+        wasm_bindgen_futures::spawn_local(async move { on_socket(&weak, socket, ev) });
+        return;
+    }
     {
         let mut inner = rc.borrow_mut();
         let now = now_ms();

@@ -1,6 +1,7 @@
 //! A thin owner of a platform `WebSocket` and its listeners. Dropping it removes every
 //! listener and closes the socket, so nothing leaks across reconnects.
 
+use std::cell::Cell;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
@@ -22,6 +23,7 @@ pub enum SocketEvent {
 /// An open or opening socket with its four listeners.
 pub struct Socket {
     ws: WebSocket,
+    close_with: Cell<(u16, &'static str)>,
     _on_open: Closure<dyn FnMut(Event)>,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
@@ -54,6 +56,7 @@ impl Socket {
         ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Socket {
             ws,
+            close_with: Cell::new((1000, "client closed")),
             _on_open: on_open,
             _on_message: on_message,
             _on_close: on_close,
@@ -66,9 +69,11 @@ impl Socket {
         let _ = self.ws.send_with_str(text);
     }
 
-    /// Sets the close code and reason used when this socket is dropped.
-    pub fn close(&self, code: u16, reason: &str) {
-        let _ = self.ws.close_with_code_and_reason(code, reason);
+    /// Sets the close code and reason used when this socket is dropped. (Closing happens
+    /// only in `Drop`, after the listeners are detached: some runtimes fire `close`
+    /// synchronously from `close()`, which must not re-enter the client.)
+    pub fn set_close(&self, code: u16, reason: &'static str) {
+        self.close_with.set((code, reason));
     }
 }
 
@@ -79,7 +84,8 @@ impl Drop for Socket {
         self.ws.set_onclose(None);
         self.ws.set_onerror(None);
         if self.ws.ready_state() <= WebSocket::OPEN {
-            let _ = self.ws.close_with_code_and_reason(1000, "client closed");
+            let (code, reason) = self.close_with.get();
+            let _ = self.ws.close_with_code_and_reason(code, reason);
         }
     }
 }

@@ -18,15 +18,32 @@ pub fn json_error(status: StatusCode, message: &str) -> Response {
 
 /// Applies REST faults (delay, forced failures) before the handler runs.
 pub async fn faults(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
-    let (delay, fail) = {
+    let (delay, fail, lose) = {
         let mut g = sim.lock();
-        let fail = if g.faults.rest_fail_count > 0 {
-            g.faults.rest_fail_count -= 1;
-            Some(g.faults.rest_fail_status)
+        let f = &mut g.faults;
+        let fail = if f.rest_fail_count > 0 {
+            f.rest_fail_count -= 1;
+            Some(f.rest_fail_status)
         } else {
             None
         };
-        (g.faults.rest_delay_ms, fail)
+        let delay = match f.rest_delay_count {
+            _ if f.rest_delay_ms == 0 => 0,
+            0 => f.rest_delay_ms,
+            1 => {
+                f.rest_delay_count = 0;
+                std::mem::take(&mut f.rest_delay_ms)
+            }
+            _ => {
+                f.rest_delay_count -= 1;
+                f.rest_delay_ms
+            }
+        };
+        let lose = f.rest_lose_answer_count > 0;
+        if lose {
+            f.rest_lose_answer_count -= 1;
+        }
+        (delay, fail, lose)
     };
     if delay > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
@@ -35,7 +52,14 @@ pub async fn faults(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Re
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         return json_error(status, "Injected failure");
     }
-    next.run(req).await
+    let answer = next.run(req).await;
+    if lose {
+        return json_error(
+            StatusCode::BAD_GATEWAY,
+            "Upstream answer lost (fault injection)",
+        );
+    }
+    answer
 }
 
 fn lp_from(sim: &Sim, headers: &HeaderMap) -> Result<u64, Response> {

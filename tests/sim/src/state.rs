@@ -64,8 +64,12 @@ pub struct Faults {
     /// Fail this many upcoming REST calls with `rest_fail_status`.
     pub rest_fail_count: u32,
     pub rest_fail_status: u16,
-    /// Delay every REST answer by this many ms.
+    /// Delay REST calls by this many ms...
     pub rest_delay_ms: u64,
+    /// ...only the next N of them (0 = every call).
+    pub rest_delay_count: u32,
+    /// Run the next N REST calls, then answer 502 anyway (the outcome is lost in transit).
+    pub rest_lose_answer_count: u32,
     /// Reject this many upcoming WebSocket upgrades with `upgrade_reject_status`.
     pub upgrade_reject_count: u32,
     pub upgrade_reject_status: u16,

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Builds the optimised release package into pkg/ (wasm-pack --target web), with the
+# npm binaryen wasm-opt first on PATH (Debian's breaks wasm-bindgen output), then
+# completes pkg/package.json.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+log=$(mktemp)
+if ! wasm-pack build --target web --release >"$log" 2>&1; then
+  cat "$log" >&2
+  exit 1
+fi
+grep -E "error|warning: " "$log" | grep -v "failed to get wasm-pack version" || true
+rm -f "$log"
+node scripts/pkg-manifest.mjs

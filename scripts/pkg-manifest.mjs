@@ -1,0 +1,31 @@
+// Completes wasm-pack's pkg/package.json for npm: entry points, types, files, exports,
+// sideEffects; and copies the README and licence texts into pkg/.
+import { readFileSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
+
+const pkgPath = "pkg/package.json";
+const p = JSON.parse(readFileSync(pkgPath, "utf8"));
+const files = new Set(p.files ?? []);
+for (const f of ["rampwire_lp_bg.wasm", "rampwire_lp.js", "rampwire_lp.d.ts", "rampwire_lp_bg.wasm.d.ts", "snippets", "README.md", "LICENSE-MIT", "LICENSE-APACHE"]) files.add(f);
+const out = {
+  name: "rampwire-lp",
+  version: p.version,
+  description: p.description,
+  license: p.license,
+  repository: p.repository,
+  keywords: p.keywords,
+  type: "module",
+  module: "rampwire_lp.js",
+  types: "rampwire_lp.d.ts",
+  exports: {
+    ".": { types: "./rampwire_lp.d.ts", default: "./rampwire_lp.js" },
+    "./rampwire_lp_bg.wasm": "./rampwire_lp_bg.wasm",
+  },
+  files: [...files],
+  // The glue installs nothing global on import; the wasm start hook only sets the panic hook.
+  sideEffects: false,
+  engines: { node: ">=20" },
+};
+writeFileSync(pkgPath, JSON.stringify(out, null, 2) + "\n");
+for (const f of ["README.md", "LICENSE-MIT", "LICENSE-APACHE"]) {
+  if (existsSync(f)) copyFileSync(f, `pkg/${f}`);
+}

@@ -1,0 +1,39 @@
+// The scenarios in Node, against the optimised release package in pkg/.
+// Node 20 needs --experimental-websocket (the test command passes it); Node 22+ has WebSocket.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { initSync, LpClient } from "../../pkg/rampwire_lp.js";
+import { scenarios, KEY } from "./scenarios.mjs";
+import { startSim, ROOT } from "./sim.mjs";
+
+initSync({ module: readFileSync(`${ROOT}/pkg/rampwire_lp_bg.wasm`) });
+
+for (const [name, run] of Object.entries(scenarios)) {
+  test(`node: ${name}`, async () => {
+    const sim = await startSim(["--complete-after-ms", "200"]);
+    try {
+      await run({ LpClient, base: sim.base });
+    } finally {
+      await sim.stop();
+    }
+  });
+}
+
+const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+
+test("node: close() leaves no timer running and no socket handle", async () => {
+  const sim = await startSim([]);
+  try {
+    const idle = timers();
+    const c = new LpClient({ apiUrl: sim.base, lpKey: KEY, heartbeatMs: 200 });
+    await c.connect();
+    assert.ok(timers() > idle, "a heartbeat timer while live");
+    c.close();
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(timers(), idle, "no timer after close");
+    c.free();
+  } finally {
+    await sim.stop();
+  }
+});
