@@ -166,7 +166,8 @@ fn unknown_type_is_a_value_not_an_error() {
 
 #[test]
 fn malformed_frames_are_typed_errors() {
-    let cases: &[(&str, fn(&DecodeError) -> bool)] = &[
+    type Check = fn(&DecodeError) -> bool;
+    let cases: &[(&str, Check)] = &[
         ("", |e| matches!(e, DecodeError::NotJson(_))),
         ("{", |e| matches!(e, DecodeError::NotJson(_))),
         ("not json", |e| matches!(e, DecodeError::NotJson(_))),

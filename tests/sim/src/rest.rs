@@ -62,30 +62,45 @@ pub async fn faults(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Re
     answer
 }
 
-fn lp_from(sim: &Sim, headers: &HeaderMap) -> Result<u64, Response> {
+/// A refusal: status and message, answered as `{"error": message}`.
+pub struct ApiError(StatusCode, &'static str);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        json_error(self.0, self.1)
+    }
+}
+
+impl From<u16> for ApiError {
+    /// The refusals `Sim::claim` and `Sim::fiat_sent` report.
+    fn from(status: u16) -> Self {
+        match status {
+            404 => ApiError(StatusCode::NOT_FOUND, "Order not found"),
+            403 => ApiError(StatusCode::FORBIDDEN, "Not your order"),
+            _ => ApiError(StatusCode::CONFLICT, "Order not available"),
+        }
+    }
+}
+
+fn lp_from(sim: &Sim, headers: &HeaderMap) -> Result<u64, ApiError> {
     headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .and_then(|k| sim.lp_for_key(k.trim()))
-        .ok_or_else(|| json_error(StatusCode::UNAUTHORIZED, "Invalid or missing API key"))
+        .ok_or(ApiError(
+            StatusCode::UNAUTHORIZED,
+            "Invalid or missing API key",
+        ))
 }
 
-fn order_id(raw: &str) -> Result<u64, Response> {
+fn order_id(raw: &str) -> Result<u64, ApiError> {
     raw.parse::<u64>().map_err(|_| {
-        json_error(
+        ApiError(
             StatusCode::BAD_REQUEST,
             "Order id must be a positive integer",
         )
     })
-}
-
-fn status_error(status: u16) -> Response {
-    match status {
-        404 => json_error(StatusCode::NOT_FOUND, "Order not found"),
-        403 => json_error(StatusCode::FORBIDDEN, "Not your order"),
-        _ => json_error(StatusCode::CONFLICT, "Order not available"),
-    }
 }
 
 /// `POST /api/orders/{id}/claim`
@@ -93,23 +108,13 @@ pub async fn claim(
     State(sim): State<Arc<Sim>>,
     Path(raw): Path<String>,
     headers: HeaderMap,
-) -> Response {
+) -> Result<Response, ApiError> {
     let arrival = sim.now_us();
-    let lp = match lp_from(&sim, &headers) {
-        Ok(lp) => lp,
-        Err(r) => return r,
-    };
-    let id = match order_id(&raw) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match sim.claim(id, lp, "http", arrival) {
-        Ok(view) => {
-            tracing::info!(order = id, lp_id = lp, "claimed over HTTP");
-            Json(view).into_response()
-        }
-        Err(s) => status_error(s),
-    }
+    let lp = lp_from(&sim, &headers)?;
+    let id = order_id(&raw)?;
+    let view = sim.claim(id, lp, "http", arrival)?;
+    tracing::info!(order = id, lp_id = lp, "claimed over HTTP");
+    Ok(Json(view).into_response())
 }
 
 /// `POST /api/orders/{id}/fiat-sent`
@@ -117,22 +122,12 @@ pub async fn fiat_sent(
     State(sim): State<Arc<Sim>>,
     Path(raw): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let lp = match lp_from(&sim, &headers) {
-        Ok(lp) => lp,
-        Err(r) => return r,
-    };
-    let id = match order_id(&raw) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match sim.fiat_sent(id, lp) {
-        Ok(view) => {
-            schedule_completion(sim.clone(), id);
-            Json(view).into_response()
-        }
-        Err(s) => status_error(s),
-    }
+) -> Result<Response, ApiError> {
+    let lp = lp_from(&sim, &headers)?;
+    let id = order_id(&raw)?;
+    let view = sim.fiat_sent(id, lp)?;
+    schedule_completion(sim.clone(), id);
+    Ok(Json(view).into_response())
 }
 
 /// `GET /api/orders/{id}`
@@ -140,19 +135,12 @@ pub async fn get_order(
     State(sim): State<Arc<Sim>>,
     Path(raw): Path<String>,
     headers: HeaderMap,
-) -> Response {
-    let lp = match lp_from(&sim, &headers) {
-        Ok(lp) => lp,
-        Err(r) => return r,
-    };
-    let id = match order_id(&raw) {
-        Ok(id) => id,
-        Err(r) => return r,
-    };
-    match sim.lock().orders.get(&id) {
-        Some(o) => Json(o.rest_view(lp)).into_response(),
-        None => status_error(404),
-    }
+) -> Result<Response, ApiError> {
+    let lp = lp_from(&sim, &headers)?;
+    let id = order_id(&raw)?;
+    let view = sim.lock().orders.get(&id).map(|o| o.rest_view(lp));
+    view.map(|v| Json(v).into_response())
+        .ok_or(ApiError::from(404))
 }
 
 /// fiat_sent → completed after the configured delay.

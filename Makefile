@@ -1,0 +1,14 @@
+# Entry points. README's two commands: `make demo` and `make test`.
+.PHONY: setup demo test pkg bench
+
+setup:
+	scripts/setup.sh
+
+demo: setup
+	scripts/demo.sh
+
+test:
+	scripts/test.sh
+
+pkg: setup
+	scripts/build-pkg.sh

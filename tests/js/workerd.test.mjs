@@ -1,0 +1,41 @@
+// The scenarios in workerd (Cloudflare's runtime, through Miniflare), against the
+// optimised release package, each with its own simulator.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { Miniflare } from "miniflare";
+import { scenarios } from "./scenarios.mjs";
+import { startSim, ROOT } from "./sim.mjs";
+
+let mf;
+before(async () => {
+  mf = new Miniflare({
+    modules: true,
+    modulesRoot: ROOT,
+    scriptPath: path.join(ROOT, "tests/js/worker-harness.mjs"),
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: "2026-04-07",
+    cf: false,
+  });
+  await mf.ready;
+});
+after(async () => {
+  await mf?.dispose();
+});
+
+for (const name of Object.keys(scenarios)) {
+  test(`workerd: ${name}`, async () => {
+    const sim = await startSim(["--complete-after-ms", "200"]);
+    try {
+      const q = new URLSearchParams({ scenario: name, base: sim.base });
+      const r = await mf.dispatchFetch(`http://worker.test/run?${q}`);
+      const text = await r.text();
+      assert.equal(r.status, 200, text);
+    } finally {
+      await sim.stop();
+    }
+  });
+}
