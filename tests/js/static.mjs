@@ -14,12 +14,20 @@ const TYPES = {
   ".svg": "image/svg+xml",
 };
 
-/** Serves files under `root`; `mounts` maps URL prefixes to other directories. */
-export function serveStatic(root, { port = 0, mounts = {}, headers = {} } = {}) {
+/**
+ * Serves files under `root`; `mounts` maps URL prefixes ending in "/" to other
+ * directories; `files` maps exact paths to in-memory contents.
+ */
+export function serveStatic(root, { port = 0, mounts = {}, files = {}, headers = {} } = {}) {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url, "http://x");
       let pathname = decodeURIComponent(url.pathname);
+      if (pathname in files) {
+        res.writeHead(200, { "content-type": TYPES[path.extname(pathname)] ?? "text/plain", "cache-control": "no-store", ...headers });
+        res.end(files[pathname]);
+        return;
+      }
       if (pathname.endsWith("/")) pathname += "index.html";
       let base = root;
       for (const [prefix, dir] of Object.entries(mounts)) {
@@ -43,7 +51,8 @@ export function serveStatic(root, { port = 0, mounts = {}, headers = {} } = {}) 
       res.end("not found");
     }
   });
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    server.once("error", reject);
     server.listen(port, "127.0.0.1", () => {
       resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) });
     });

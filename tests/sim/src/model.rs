@@ -86,6 +86,7 @@ pub fn receive_address(lp_id: u64, chain: &str) -> String {
     match chain {
         "trx" => format!("TLp{lp_id:0>10}RampwireSimAddr"),
         "xrpl" => format!("rLp{lp_id:0>10}RampwireSim"),
+        "sol" => format!("So1LP{lp_id:0>10}RampwireSimAddr1111111"),
         _ => format!("0x{:0>40x}", lp_id.wrapping_mul(0x9E37_79B9)),
     }
 }

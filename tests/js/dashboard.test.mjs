@@ -1,0 +1,190 @@
+// The operator dashboard (www/) in headless Chromium against rampwire-sim, with the
+// optimised release package. Screenshots of the main states go to tests/artifacts/.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import path from "node:path";
+import { mkdirSync } from "node:fs";
+import { startSim, ROOT, KEY, KEY2 } from "./sim.mjs";
+import { serveStatic, launchChromium } from "./static.mjs";
+
+const ART = path.join(ROOT, "tests/artifacts");
+mkdirSync(ART, { recursive: true });
+
+let sim, web, browser;
+const consoleLines = [];
+const pageErrors = [];
+
+before(async () => {
+  sim = await startSim(["--initial-orders", "5", "--complete-after-ms", "300", "--seed", "3"]);
+  web = await serveStatic(path.join(ROOT, "www"), {
+    mounts: { "/pkg/": path.join(ROOT, "pkg") },
+    files: { "/config.json": JSON.stringify({ apiUrl: sim.base, demoKeys: [KEY, KEY2] }) },
+  });
+  browser = await launchChromium();
+});
+after(async () => {
+  await browser?.close();
+  await web?.close();
+  await sim?.stop();
+});
+
+async function openPage(opts = {}) {
+  const ctx = await browser.newContext(opts);
+  const page = await ctx.newPage();
+  page.on("console", (m) => consoleLines.push({ type: m.type(), text: m.text() }));
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  await page.goto(`${web.url}/`);
+  await page.waitForSelector("body[data-ready=true]");
+  return page;
+}
+
+/** Connects with the keyboard only: type the key, press Enter. */
+async function connectWith(page, key, currencies = "") {
+  await page.focus("#lp-key");
+  await page.keyboard.type(key);
+  if (currencies) {
+    await page.focus("#currencies");
+    await page.keyboard.type(currencies);
+  }
+  await page.focus("#lp-key");
+  await page.keyboard.press("Enter");
+}
+
+const rowIds = (page) => page.$$eval("#order-rows tr:not([hidden])", (trs) => trs.map((t) => Number(t.dataset.id)));
+const badge = (page) => page.textContent("#badge");
+
+let a, b;
+
+test("dashboard: loads clean, connects with the keyboard, shows the init orders", async () => {
+  a = await openPage({ viewport: { width: 1400, height: 900 } });
+  assert.equal(await a.inputValue("#api-url"), sim.base, "API URL defaults to the simulator");
+  assert.equal(await a.getAttribute("#lp-key", "type"), "password");
+  // Every form control has a label.
+  const unlabeled = await a.$$eval("input, select", (els) => els.filter((e) => e.labels.length === 0).map((e) => e.id));
+  assert.deepEqual(unlabeled, []);
+  await connectWith(a, KEY);
+  await a.waitForFunction(() => document.querySelector("#badge").textContent === "Live");
+  await a.waitForFunction(() => document.querySelectorAll("#order-rows tr").length === 5);
+  const open = (await sim.get("/_sim/orders")).filter((o) => o.status === "open").map((o) => o.id).sort((x, y) => y - x);
+  assert.deepEqual(await rowIds(a), open, "init orders, newest first");
+  await a.screenshot({ path: `${ART}/dashboard-live.png`, fullPage: true });
+});
+
+
+test("dashboard: an order created on the server appears within a second, highlighted", async () => {
+  const t0 = Date.now();
+  const o = await sim.order({ currency: "KES", amount_fiat: 4200 });
+  await a.waitForSelector(`#order-rows tr[data-id="${o.id}"]`, { timeout: 1000 });
+  const took = Date.now() - t0;
+  assert.ok(took < 1000, `appeared after ${took} ms`);
+  assert.equal((await rowIds(a))[0], o.id, "on top");
+  assert.ok(await a.$eval(`tr[data-id="${o.id}"]`, (tr) => tr.classList.contains("fresh")), "highlighted");
+  const cells = await a.$$eval(`tr[data-id="${o.id}"] td`, (tds) => tds.map((t) => t.textContent));
+  assert.equal(cells[2], "KES");
+  assert.match(cells[6], /ms|s$/, "delay from created_at shown");
+  // Filters: currency and max amount.
+  await a.selectOption("#filter-currency", "KES");
+  assert.ok((await rowIds(a)).includes(o.id));
+  await a.fill("#filter-max", "4000");
+  assert.ok(!(await rowIds(a)).includes(o.id), "filtered out above the max");
+  await a.fill("#filter-max", "");
+  await a.selectOption("#filter-currency", "");
+});
+
+test("dashboard: two LPs race for one order: one shows won, the other lost", async () => {
+  b = await openPage({ viewport: { width: 1400, height: 900 } });
+  await connectWith(b, KEY2);
+  await b.waitForFunction(() => document.querySelector("#badge").textContent === "Live");
+  const o = await sim.order({ currency: "NGN", amount_fiat: 15000 });
+  const sel = `tr[data-id="${o.id}"] button.claim`;
+  await Promise.all([a.waitForSelector(sel), b.waitForSelector(sel)]);
+  // Keyboard claim on one side, click on the other, at the same time.
+  await a.focus(sel);
+  await Promise.all([a.keyboard.press("Enter"), b.click(sel)]);
+  const outcome = (p) => p.waitForFunction((id) => {
+    const s = document.querySelector(`tr[data-id="${id}"] .outcome`);
+    return s && s.textContent ? s.textContent : null;
+  }, o.id).then((h) => h.jsonValue());
+  const [oa, ob] = await Promise.all([outcome(a), outcome(b)]);
+  assert.deepEqual([oa, ob].sort(), ["Lost to another LP", "Won ✓"], `outcomes ${oa} / ${ob}`);
+  const winner = oa.startsWith("Won") ? a : b;
+  await winner.screenshot({ path: `${ART}/dashboard-claimed.png`, fullPage: true });
+  // The row leaves both tables after showing its outcome.
+  await Promise.all([a, b].map((p) => p.waitForSelector(`tr[data-id="${o.id}"]`, { state: "detached", timeout: 5000 })));
+  // The winner's claim panel: payee, then fiat sent → completed.
+  const card = `.claim-card[data-id="${o.id}"]`;
+  await winner.waitForFunction((c) => {
+    const dd = document.querySelector(`${c} .payee`);
+    return dd && dd.textContent.includes("Account");
+  }, card);
+  const payee = await winner.textContent(`${card} .payee`);
+  const server = (await sim.get(`/_sim/orders/${o.id}`)).payee;
+  assert.ok(payee.includes(server.name) && payee.includes(server.account), `payee shown: ${payee}`);
+  await winner.click(`${card} button`);
+  await winner.waitForFunction((c) => document.querySelector(`${c} .status`).textContent === "completed", card, { timeout: 8000 });
+  await winner.screenshot({ path: `${ART}/dashboard-completed.png`, fullPage: true });
+});
+
+test("dashboard: a dropped connection shows reconnecting, then live, and the table is right", async () => {
+  await sim.post("/_sim/faults", { upgrade_reject_count: 3 });
+  const gone = (await sim.get("/_sim/orders")).find((o) => o.status === "open");
+  await sim.post("/_sim/drop", { mode: "abort" });
+  await a.waitForFunction(() => document.querySelector("#badge").textContent.startsWith("Reconnecting in"));
+  await a.screenshot({ path: `${ART}/dashboard-reconnecting.png`, fullPage: true });
+  // While offline: another LP claims over HTTP (no broadcast) and a new order arrives.
+  const r = await fetch(`${sim.base}/api/orders/${gone.id}/claim`, { method: "POST", headers: { authorization: `Bearer ${KEY2}` } });
+  assert.equal(r.status, 200);
+  const fresh = await sim.order({ currency: "GHS" });
+  await a.waitForFunction(() => document.querySelector("#badge").textContent === "Live", null, { timeout: 15000 });
+  await a.waitForSelector(`tr[data-id="${fresh.id}"]`);
+  await a.waitForSelector(`tr[data-id="${gone.id}"]`, { state: "detached" });
+  const open = (await sim.get("/_sim/orders")).filter((o) => o.status === "open").map((o) => o.id).sort((x, y) => y - x);
+  assert.deepEqual(await rowIds(a), open.slice(0, 20), "table equals the server's open orders");
+});
+
+test("dashboard: a wrong key shows invalid key and stops retrying", async () => {
+  const c = await openPage({ viewport: { width: 1200, height: 800 } });
+  const before = (await sim.get("/_sim/requests")).length;
+  await connectWith(c, "lp_wrongkey1");
+  await c.waitForFunction(() => document.querySelector("#badge").textContent === "Failed: invalid key");
+  await c.screenshot({ path: `${ART}/dashboard-failed.png`, fullPage: true });
+  await new Promise((r) => setTimeout(r, 1500));
+  const upgrades = (await sim.get("/_sim/requests")).slice(before).filter((l) => l.startsWith("GET /ws/orders"));
+  assert.equal(upgrades.length, 1, "one attempt, no retries");
+  assert.equal(await c.isDisabled("#connect"), false, "the operator can try again");
+});
+
+test("dashboard: fits a phone-sized screen", async () => {
+  const p = await openPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  await connectWith(p, KEY);
+  await p.waitForFunction(() => document.querySelector("#badge").textContent === "Live");
+  const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling of the page (${overflow}px)`);
+  await p.screenshot({ path: `${ART}/dashboard-phone.png`, fullPage: true });
+});
+
+test("dashboard: the key is in no URL, no console line, no storage but the opted-in one", async () => {
+  for (const line of await sim.get("/_sim/requests")) {
+    assert.ok(!line.includes(KEY) && !line.includes(KEY2) && !line.includes("lp_wrongkey1"), line);
+  }
+  for (const { text } of consoleLines) {
+    assert.ok(!text.includes(KEY) && !text.includes(KEY2), `console: ${text}`);
+  }
+  // Chromium itself reports the handshakes refused on purpose (fault injection) and the
+  // lost race's 409; the page logs nothing.
+  const expected = [
+    /^WebSocket connection to '[^']+' failed: Error during WebSocket handshake: Unexpected response code: 503$/,
+    /^Failed to load resource: the server responded with a status of 409 \(Conflict\)$/,
+  ];
+  const errors = consoleLines.filter((l) => l.type === "error" && !expected.some((re) => re.test(l.text)));
+  assert.deepEqual(errors, [], "no console errors");
+  assert.deepEqual(pageErrors, [], "no uncaught page errors");
+  assert.equal(await a.evaluate(() => localStorage.length), 0);
+  assert.equal(await a.evaluate(() => sessionStorage.length), 0, "not remembered unless ticked");
+  // Ticking "remember" keeps it in sessionStorage for this tab only.
+  const p = await openPage();
+  await p.check("#remember");
+  await connectWith(p, KEY);
+  assert.equal(await p.evaluate(() => sessionStorage.getItem("rampwire.lpKey")), KEY);
+  assert.equal(await p.evaluate(() => localStorage.length), 0);
+});

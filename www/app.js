@@ -1,0 +1,376 @@
+// The operator dashboard: watches orders through LpClient, claims over HTTP, and walks
+// each won order through payee → fiat sent → completed. Plain ES module, no build step.
+// The key lives in memory (or sessionStorage when the operator asks); it is never logged,
+// never put in a URL, never in localStorage.
+
+import init, { LpClient } from "./pkg/rampwire_lp.js";
+
+const $ = (id) => document.getElementById(id);
+const KEY_SLOT = "rampwire.lpKey";
+/** How long a row shows "Won" / "Lost" before it leaves the table. */
+const OUTCOME_MS = 2500;
+const DEFAULT_API = "https://api.rampwire.app";
+
+const ui = {
+  form: $("connect-form"), api: $("api-url"), key: $("lp-key"), currencies: $("currencies"),
+  remember: $("remember"), connect: $("connect"), disconnect: $("disconnect"), hint: $("demo-hint"),
+  badge: $("badge"), rows: $("order-rows"), empty: $("orders-empty"), count: $("order-count"),
+  filterCurrency: $("filter-currency"), filterMax: $("filter-max"),
+  claims: $("claim-list"), claimsEmpty: $("claims-empty"), toasts: $("toasts"),
+};
+
+let client = null;
+let offs = [];
+/** id → { order, arrivedAt, delayMs, tr, outcome } */
+const rows = new Map();
+/** id → { li, status } */
+const claims = new Map();
+let countdown = null;
+
+// ---- formatting -----------------------------------------------------------------
+
+const money = (n) => {
+  try {
+    return new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(n);
+  } catch {
+    return String(n);
+  }
+};
+const usd = (n) => "$" + (Math.round(n * 100) / 100).toFixed(2);
+function age(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${s % 60}s`;
+  return `${Math.floor(m / 60)}h ${m % 60}m`;
+}
+function delay(ms) {
+  if (ms === null || !Number.isFinite(ms)) return "—";
+  if (Math.abs(ms) < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") e.className = v;
+    else if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v);
+  }
+  for (const c of children) e.append(c);
+  return e;
+}
+
+// ---- toasts and badge ------------------------------------------------------------
+
+function toast(message, kind = "error") {
+  const t = el("div", { class: `toast toast-${kind}`, text: message });
+  ui.toasts.append(t);
+  setTimeout(() => t.remove(), 6000);
+  while (ui.toasts.children.length > 5) ui.toasts.firstChild.remove();
+}
+
+function reasonText(reason) {
+  if (!reason) return "";
+  switch (reason.kind) {
+    case "unauthorized": return "invalid key";
+    case "rate_limited": return "too many connections";
+    case "timeout": return "no answer (timeout)";
+    case "network": return "network";
+    default: return reason.kind;
+  }
+}
+
+function setBadge(state, text) {
+  ui.badge.className = `badge badge-${state}`;
+  ui.badge.textContent = text;
+}
+
+function onState(s) {
+  clearInterval(countdown);
+  countdown = null;
+  const why = reasonText(s.reason);
+  switch (s.state) {
+    case "live": setBadge("live", "Live"); break;
+    case "connecting": setBadge("pending", "Connecting…"); break;
+    case "authenticating": setBadge("pending", "Authenticating…"); break;
+    case "reconnecting": {
+      const until = Date.now() + (s.retryInMs ?? 0);
+      const tick = () => {
+        const left = Math.max(0, Math.ceil((until - Date.now()) / 1000));
+        setBadge("reconnecting", `Reconnecting in ${left} s${why ? ` (${why})` : ""}`);
+      };
+      tick();
+      countdown = setInterval(tick, 250);
+      break;
+    }
+    case "failed":
+      setBadge("failed", `Failed: ${why || "stopped"}`);
+      setConnected(false);
+      break;
+    case "closed": setBadge("idle", "Disconnected"); break;
+    default: setBadge("idle", "Not connected");
+  }
+}
+
+// ---- the order table ---------------------------------------------------------------
+
+function passesFilter(o) {
+  const cur = ui.filterCurrency.value;
+  const max = parseFloat(ui.filterMax.value);
+  return (!cur || o.currency === cur) && (!Number.isFinite(max) || o.amount_fiat <= max);
+}
+
+function refreshCurrencies() {
+  const seen = new Set([...rows.values()].map((r) => r.order.currency));
+  const have = new Set([...ui.filterCurrency.options].map((o) => o.value));
+  for (const c of [...seen].sort()) {
+    if (!have.has(c)) ui.filterCurrency.append(el("option", { value: c, text: c }));
+  }
+}
+
+function applyFilters() {
+  let shown = 0;
+  for (const r of rows.values()) {
+    const visible = passesFilter(r.order);
+    r.tr.hidden = !visible;
+    if (visible) shown++;
+  }
+  ui.count.textContent = `(${shown}${shown !== rows.size ? ` of ${rows.size}` : ""})`;
+  ui.empty.hidden = shown > 0;
+}
+
+function makeRow(o, arrivedAt, delayMs, fresh) {
+  const claimBtn = el("button", { type: "button", class: "claim", text: "Claim", "aria-label": `Claim order ${o.id}` });
+  const outcome = el("span", { class: "outcome", role: "status" });
+  const tr = el("tr", { "data-id": String(o.id) },
+    el("td", { text: `#${o.id}` }),
+    el("td", { class: "num", text: money(o.amount_fiat) }),
+    el("td", { text: o.currency }),
+    el("td", { class: "num", text: usd(o.amount_usd) }),
+    el("td", { text: `${o.crypto_symbol.toUpperCase()} · ${o.crypto_chain}` }),
+    el("td", { class: "num age" }),
+    el("td", { class: "num", text: delay(delayMs) }),
+    el("td", { class: "act" }, claimBtn, outcome),
+  );
+  if (fresh) {
+    tr.classList.add("fresh");
+    setTimeout(() => tr.classList.remove("fresh"), 3000);
+  }
+  claimBtn.addEventListener("click", () => claim(o.id));
+  return { order: o, arrivedAt, delayMs, tr, outcome: null };
+}
+
+function addOrder(o, fresh) {
+  if (rows.has(o.id)) return;
+  const now = Date.now();
+  const created = Date.parse(o.created_at);
+  const r = makeRow(o, now, fresh && Number.isFinite(created) ? now - created : null, fresh);
+  rows.set(o.id, r);
+  // Newest (highest id) first.
+  const after = [...rows.values()].filter((x) => x.order.id < o.id).sort((a, b) => b.order.id - a.order.id)[0];
+  if (after && after.tr.parentNode) ui.rows.insertBefore(r.tr, after.tr);
+  else ui.rows.append(r.tr);
+  updateAge(r, now);
+  refreshCurrencies();
+  applyFilters();
+}
+
+function removeOrder(id) {
+  const r = rows.get(id);
+  if (!r || r.leaving) return;
+  if (r.outcome) {
+    // The operator is looking at the outcome of their own click: let it show first.
+    r.leaving = true;
+    setTimeout(() => { r.tr.remove(); rows.delete(id); applyFilters(); }, OUTCOME_MS);
+    return;
+  }
+  r.tr.remove();
+  rows.delete(id);
+  applyFilters();
+}
+
+function resetTable(orders) {
+  for (const r of rows.values()) r.tr.remove();
+  rows.clear();
+  for (const o of orders) addOrder(o, false);
+  applyFilters();
+}
+
+function updateAge(r, now) {
+  const created = Date.parse(r.order.created_at);
+  r.tr.querySelector(".age").textContent = Number.isFinite(created) ? age(now - created) : "—";
+}
+
+setInterval(() => {
+  const now = Date.now();
+  for (const r of rows.values()) updateAge(r, now);
+}, 1000);
+
+function showOutcome(id, text, cls) {
+  const r = rows.get(id);
+  if (!r) return;
+  r.outcome = cls;
+  const btn = r.tr.querySelector("button.claim");
+  btn.hidden = true;
+  const span = r.tr.querySelector(".outcome");
+  span.textContent = text;
+  span.className = `outcome ${cls}`;
+}
+
+// ---- claims --------------------------------------------------------------------------
+
+async function claim(id) {
+  const r = rows.get(id);
+  if (!client || !r) return;
+  const btn = r.tr.querySelector("button.claim");
+  btn.disabled = true;
+  btn.textContent = "Claiming…";
+  // The client drops the order from its book as the answer lands: keep the row for the outcome.
+  r.outcome = "pending";
+  try {
+    const res = await client.claim(id);
+    if (res.status === "claimed") {
+      showOutcome(id, "Won ✓", "won");
+      addClaim(id, res.order ?? r.order);
+    } else {
+      showOutcome(id, "Lost to another LP", "lost");
+    }
+    removeOrder(id);
+  } catch (e) {
+    r.outcome = null;
+    btn.disabled = false;
+    btn.textContent = "Claim";
+    toast(`Claim of #${id} failed: ${e.message}`);
+  }
+}
+
+function addClaim(id, order) {
+  if (claims.has(id)) return;
+  const status = el("span", { class: "status", text: order.status ?? "claimed" });
+  const payee = el("dl", { class: "payee" }, el("dt", { text: "Payee" }), el("dd", { text: "loading…" }));
+  const sent = el("button", { type: "button", class: "primary", text: "Fiat sent", "aria-label": `Mark fiat sent for order ${id}` });
+  const li = el("li", { class: "claim-card", "data-id": String(id) },
+    el("div", { class: "claim-head" },
+      el("strong", { text: `#${id}` }),
+      el("span", { text: `${money(order.amount_fiat)} ${order.currency}` }),
+      status),
+    payee,
+    el("div", { class: "actions" }, sent));
+  ui.claims.prepend(li);
+  ui.claimsEmpty.hidden = true;
+  claims.set(id, { li, status });
+  sent.addEventListener("click", () => fiatSent(id, sent, status));
+  loadPayee(id, payee);
+}
+
+async function loadPayee(id, dl) {
+  try {
+    const o = await client.getOrder(id);
+    dl.replaceChildren();
+    const p = o.payee ?? {};
+    for (const [k, v] of [["Name", p.name], ["Account", p.account], ["Rail", p.rail], ["Send", `${money(o.amount_fiat)} ${o.currency}`], ["Receive at", o.lp_receive_address]]) {
+      if (v) dl.append(el("dt", { text: k }), el("dd", { text: String(v) }));
+    }
+  } catch (e) {
+    dl.replaceChildren(el("dt", { text: "Payee" }), el("dd", { text: "unavailable" }));
+    toast(`Could not load payee of #${id}: ${e.message}`);
+  }
+}
+
+async function fiatSent(id, btn, status) {
+  btn.disabled = true;
+  btn.textContent = "Marking…";
+  try {
+    const o = await client.fiatSent(id);
+    status.textContent = o.status;
+    btn.textContent = "Fiat sent ✓";
+    const done = await client.waitForStatus(id, "completed", { intervalMs: 1000, timeoutMs: 600000 });
+    status.textContent = done.status;
+    status.classList.add("done");
+  } catch (e) {
+    btn.disabled = false;
+    btn.textContent = "Fiat sent";
+    toast(`Fiat-sent of #${id} failed: ${e.message}`);
+  }
+}
+
+// ---- connecting ------------------------------------------------------------------------
+
+function setConnected(on) {
+  ui.connect.disabled = on;
+  ui.disconnect.disabled = !on;
+  for (const i of [ui.api, ui.key, ui.currencies]) i.disabled = on;
+}
+
+function disconnect() {
+  for (const off of offs) off();
+  offs = [];
+  if (client) {
+    client.close();
+    client.free();
+    client = null;
+  }
+  setConnected(false);
+}
+
+async function connect(ev) {
+  ev.preventDefault();
+  disconnect();
+  const key = ui.key.value.trim();
+  if (ui.remember.checked) sessionStorage.setItem(KEY_SLOT, key);
+  else sessionStorage.removeItem(KEY_SLOT);
+  const currencies = ui.currencies.value.split(",").map((c) => c.trim()).filter(Boolean);
+  try {
+    client = new LpClient({ apiUrl: ui.api.value.trim(), lpKey: key, currencies });
+  } catch (e) {
+    toast(e.message);
+    return;
+  }
+  setConnected(true);
+  offs = [
+    client.on("state", onState),
+    client.on("init", (i) => {
+      if (!i.resync) resetTable(i.orders);
+    }),
+    client.on("order", (o) => addOrder(o, true)),
+    client.on("order_removed", (e) => removeOrder(e.orderId)),
+    client.on("error", (e) => {
+      if (e.kind !== "unauthorized" && e.kind !== "rate_limited") toast(e.message);
+    }),
+  ];
+  try {
+    await client.connect();
+  } catch (e) {
+    if (e.kind !== "closed") toast(`Connection failed: ${e.message}`);
+  }
+}
+
+async function main() {
+  // Config from the server that serves the page (the demo points it at its simulator).
+  let config = {};
+  try {
+    const r = await fetch("config.json", { cache: "no-store" });
+    if (r.ok) config = await r.json();
+  } catch { /* no config: production defaults */ }
+  ui.api.value = new URLSearchParams(location.search).get("api") ?? config.apiUrl ?? DEFAULT_API;
+  if (config.demoKeys) {
+    ui.hint.hidden = false;
+    ui.hint.textContent = `Local simulator: try ${config.demoKeys.join(" or ")}.`;
+  }
+  const remembered = sessionStorage.getItem(KEY_SLOT);
+  if (remembered) {
+    ui.key.value = remembered;
+    ui.remember.checked = true;
+  }
+  ui.remember.addEventListener("change", () => {
+    if (!ui.remember.checked) sessionStorage.removeItem(KEY_SLOT);
+  });
+  ui.filterCurrency.addEventListener("change", applyFilters);
+  ui.filterMax.addEventListener("input", applyFilters);
+  ui.form.addEventListener("submit", connect);
+  ui.disconnect.addEventListener("click", () => { disconnect(); onState({ state: "closed" }); });
+  await init();
+  document.body.dataset.ready = "true";
+}
+
+main().catch((e) => toast(`The dashboard could not start: ${e.message}`));
