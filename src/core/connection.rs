@@ -368,6 +368,15 @@ impl Connection {
         }
     }
 
+    /// The driver cannot open sockets at all (e.g. the runtime has no `WebSocket`): no retry
+    /// can help, so the connection fails with `error`.
+    pub fn handle_unsupported(&mut self, socket: SocketId, error: LpError) {
+        if self.is_current(socket) {
+            self.socket = None;
+            self.fail(error);
+        }
+    }
+
     /// The socket closed or failed (`close` or `error` event).
     pub fn handle_close(&mut self, socket: SocketId, now: Millis, code: u16) {
         if !self.is_current(socket) {

@@ -450,18 +450,22 @@ pub(super) fn drive(rc: &Shared) {
                         match Socket::open(&url, handler) {
                             Ok(s) => inner.socket = Some((socket, s)),
                             Err(e) => {
-                                // No WebSocket in this runtime, or a URL it refuses: say so, then
-                                // let the core treat it as a failed attempt (with backoff).
                                 let mut m = String::from("cannot create a WebSocket: ");
                                 m.push_str(&js_error_text(&e));
-                                if js_sys::Reflect::has(&js_sys::global(), &"WebSocket".into())
-                                    != Ok(true)
-                                {
-                                    m.push_str(" (this runtime has no global WebSocket; on Node 20 run node --experimental-websocket, or use Node 22+)");
-                                }
                                 let msg = inner.core.config().lp_key.redact(&m);
-                                events.push(Event::Error(LpError::new(ErrorKind::Network, msg)));
-                                inner.core.handle_close(socket, now_ms(), 0);
+                                let err = LpError::new(ErrorKind::Network, msg);
+                                let has_ws =
+                                    js_sys::Reflect::has(&js_sys::global(), &"WebSocket".into());
+                                if has_ws == Ok(true) {
+                                    // A URL the platform refuses: an ordinary failed attempt.
+                                    events.push(Event::Error(err));
+                                    inner.core.handle_close(socket, now_ms(), 0);
+                                } else {
+                                    // No WebSocket in this runtime: retrying cannot help.
+                                    let mut err = err;
+                                    err.message.push_str(" (this runtime has no global WebSocket; on Node 20 run node --experimental-websocket, or use Node 22+)");
+                                    inner.core.handle_unsupported(socket, err);
+                                }
                             }
                         }
                     }

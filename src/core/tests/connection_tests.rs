@@ -483,3 +483,17 @@ impl Harness {
         self.last_state().retry_in_ms.expect("reconnecting")
     }
 }
+
+#[test]
+fn a_platform_without_sockets_fails_once_without_retrying() {
+    let mut h = Harness::new(config());
+    h.connect();
+    let s = h.socket();
+    h.conn
+        .handle_unsupported(s, LpError::new(ErrorKind::Network, "no WebSocket here"));
+    h.pump();
+    assert_eq!(h.conn.state(), State::Failed);
+    assert!(h.closed.is_empty(), "nothing to close");
+    h.advance(600_000);
+    assert_eq!(h.opened.len(), 1);
+}
