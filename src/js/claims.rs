@@ -59,8 +59,22 @@ fn taken(rc: &Shared, id: OrderId) -> JsValue {
     convert::object(&[("status", "taken".into()), ("orderId", convert::id(id))])
 }
 
-/// Removes the in-flight mark however the claim ends.
+/// Marks `id` as being claimed by this client; the mark goes however the claim ends.
 struct InFlight(Shared, OrderId);
+
+impl InFlight {
+    fn begin(rc: &Shared, id: OrderId) -> Result<InFlight, LpError> {
+        if !rc.borrow_mut().http_claims.insert(id) {
+            return Err(LpError::new(
+                ErrorKind::InvalidArgument,
+                "a claim for this order is already in progress",
+            )
+            .with_order(id));
+        }
+        Ok(InFlight(rc.clone(), id))
+    }
+}
+
 impl Drop for InFlight {
     fn drop(&mut self) {
         if let Ok(mut inner) = self.0.try_borrow_mut() {
@@ -71,14 +85,7 @@ impl Drop for InFlight {
 
 /// `POST /api/orders/{id}/claim`, reconciled when the outcome is unknown.
 pub async fn claim_http(rc: Shared, id: OrderId) -> Result<JsValue, LpError> {
-    if !rc.borrow_mut().http_claims.insert(id) {
-        return Err(LpError::new(
-            ErrorKind::InvalidArgument,
-            "a claim for this order is already in progress",
-        )
-        .with_order(id));
-    }
-    let _guard = InFlight(rc.clone(), id);
+    let _guard = InFlight::begin(&rc, id)?;
     let mut reclaims = 0;
     loop {
         match attempt(&rc, id).await {
@@ -178,14 +185,7 @@ async fn reconcile_inner(
 
 /// Settles a WebSocket claim that got no answer (used for `claimWs`).
 pub async fn reconcile(rc: Shared, id: OrderId) -> Result<JsValue, LpError> {
-    if !rc.borrow_mut().http_claims.insert(id) {
-        return Err(LpError::new(
-            ErrorKind::InvalidArgument,
-            "a claim for this order is already in progress",
-        )
-        .with_order(id));
-    }
-    let _guard = InFlight(rc.clone(), id);
+    let _guard = InFlight::begin(&rc, id)?;
     match reconcile_inner(&rc, id, None).await? {
         Settled::Result(v) => Ok(v),
         // The socket claim never landed: claim over HTTP (checked, not blind).

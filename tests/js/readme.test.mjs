@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, mkdirSync, symlinkSync, rmSync } from "node:fs";
 import { spawn } from "node:child_process";
 import path from "node:path";
-import { Miniflare } from "miniflare";
+import { workerd } from "./workerd.mjs";
 import { startSim, until, ROOT, KEY } from "./sim.mjs";
 import { serveStatic, launchChromium } from "./static.mjs";
 
@@ -82,18 +82,7 @@ test("README worker snippet: claims the newest open order in workerd", async () 
     .replace('"rampwire-lp/rampwire_lp_bg.wasm"', '"../../pkg/rampwire_lp_bg.wasm"')
     .replace('"rampwire-lp"', '"../../pkg/rampwire_lp.js"');
   writeFileSync(path.join(dir, "worker.mjs"), code);
-  const mf = new Miniflare({
-    modules: true,
-    modulesRoot: ROOT,
-    scriptPath: path.join(dir, "worker.mjs"),
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: "2026-04-07",
-    cf: false,
-    bindings: { API_URL: sim.base, LP_KEY: KEY },
-  });
+  const mf = await workerd(path.join(dir, "worker.mjs"), { API_URL: sim.base, LP_KEY: KEY });
   try {
     const o = await sim.order({ currency: "ZAR" });
     const r = await mf.dispatchFetch("http://worker.test/");

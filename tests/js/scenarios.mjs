@@ -2,6 +2,8 @@
 // module runs in Node, in headless Chromium and in workerd. Each scenario gets
 // `{ LpClient, base }` (the package's class and the simulator's URL) and throws on failure.
 
+import { control } from "./control.mjs";
+
 export const KEY = "lp_a1b2c3d4";
 export const KEY2 = "lp_e5f6a7b8";
 
@@ -34,26 +36,6 @@ function next(client, event, pred = () => true, ms = 5000) {
       resolve(p);
     });
   });
-}
-
-function control(base) {
-  const call = async (method, path, body) => {
-    const r = await fetch(base + path, {
-      method,
-      headers: { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return r.json();
-  };
-  return {
-    order: (f = {}) => call("POST", "/_sim/orders", f),
-    orderInfo: (id) => call("GET", `/_sim/orders/${id}`),
-    faults: (f = {}) => call("POST", "/_sim/faults", f),
-    drop: (mode) => call("POST", "/_sim/drop", { mode }),
-    broadcast: (text) => call("POST", "/_sim/broadcast", { text }),
-    connections: () => call("GET", "/_sim/connections"),
-    requests: () => call("GET", "/_sim/requests"),
-  };
 }
 
 /** Fast settings so reconnects and heartbeats happen within a test. */

@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { control } from "./control.mjs";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 export const KEY = "lp_a1b2c3d4";
@@ -20,20 +21,10 @@ export async function startSim(args = []) {
   const m = /^listening on (http:\/\/127\.0\.0\.1:\d+)$/.exec(line);
   if (!m) throw new Error(`unexpected first line: ${line}`);
   const base = m[1];
-  const call = async (method, p, body) => {
-    const r = await fetch(base + p, {
-      method,
-      headers: { "content-type": "application/json" },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return r.json();
-  };
   return {
     base,
     child,
-    order: (fields = {}) => call("POST", "/_sim/orders", fields),
-    get: (p) => call("GET", p),
-    post: (p, body = {}) => call("POST", p, body),
+    ...control(base),
     stop: () => new Promise((resolve) => {
       if (child.exitCode !== null) return resolve();
       child.once("exit", resolve);

@@ -3,24 +3,13 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { Miniflare } from "miniflare";
+import { workerd } from "./workerd.mjs";
 import { scenarios } from "./scenarios.mjs";
 import { startSim, ROOT } from "./sim.mjs";
 
 let mf;
 before(async () => {
-  mf = new Miniflare({
-    modules: true,
-    modulesRoot: ROOT,
-    scriptPath: path.join(ROOT, "tests/js/worker-harness.mjs"),
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: "2026-04-07",
-    cf: false,
-  });
-  await mf.ready;
+  mf = await workerd(path.join(ROOT, "tests/js/worker-harness.mjs"));
 });
 after(async () => {
   await mf?.dispose();

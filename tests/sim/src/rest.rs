@@ -103,6 +103,11 @@ fn order_id(raw: &str) -> Result<u64, ApiError> {
     })
 }
 
+/// The caller's LP id (from the Bearer key) and the order id of the path.
+fn caller_and_order(sim: &Sim, headers: &HeaderMap, raw: &str) -> Result<(u64, u64), ApiError> {
+    Ok((lp_from(sim, headers)?, order_id(raw)?))
+}
+
 /// `POST /api/orders/{id}/claim`
 pub async fn claim(
     State(sim): State<Arc<Sim>>,
@@ -110,8 +115,7 @@ pub async fn claim(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let arrival = sim.now_us();
-    let lp = lp_from(&sim, &headers)?;
-    let id = order_id(&raw)?;
+    let (lp, id) = caller_and_order(&sim, &headers, &raw)?;
     let view = sim.claim(id, lp, "http", arrival)?;
     tracing::info!(order = id, lp_id = lp, "claimed over HTTP");
     Ok(Json(view).into_response())
@@ -123,8 +127,7 @@ pub async fn fiat_sent(
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let lp = lp_from(&sim, &headers)?;
-    let id = order_id(&raw)?;
+    let (lp, id) = caller_and_order(&sim, &headers, &raw)?;
     let view = sim.fiat_sent(id, lp)?;
     schedule_completion(sim.clone(), id);
     Ok(Json(view).into_response())
@@ -136,8 +139,7 @@ pub async fn get_order(
     Path(raw): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let lp = lp_from(&sim, &headers)?;
-    let id = order_id(&raw)?;
+    let (lp, id) = caller_and_order(&sim, &headers, &raw)?;
     let view = sim.lock().orders.get(&id).map(|o| o.rest_view(lp));
     view.map(|v| Json(v).into_response())
         .ok_or(ApiError::from(404))
