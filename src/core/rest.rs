@@ -148,14 +148,13 @@ pub fn error_for(op: Operation, status: u16, body: &str, config: &Config) -> LpE
 fn server_message(body: &str) -> Option<String> {
     #[derive(Deserialize)]
     struct ErrorBody {
-        error: Option<serde_json::Value>,
-        message: Option<serde_json::Value>,
+        #[serde(default, deserialize_with = "super::wire::de_string_pub")]
+        error: String,
+        #[serde(default, deserialize_with = "super::wire::de_string_pub")]
+        message: String,
     }
     let b: ErrorBody = serde_json::from_str(body).ok()?;
-    match b.error.or(b.message)? {
-        serde_json::Value::String(s) => Some(s),
-        _ => None,
-    }
+    [b.error, b.message].into_iter().find(|m| !m.is_empty())
 }
 
 /// What an HTTP claim attempt established.

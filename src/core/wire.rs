@@ -210,22 +210,19 @@ impl ServerMessage {
     }
 }
 
-/// serde's message without the offending value (which could echo anything), capped.
+/// What went wrong, by serde's category and column: never the offending value (which could
+/// echo anything), and without serde's message formatting (it pulls float printing into wasm).
 fn describe(e: &serde_json::Error) -> String {
-    let full = e.to_string();
-    // serde_json puts values in backquotes or quotes after "invalid type:"/"invalid value:".
-    let head = match full.find(": ") {
-        Some(i) if full.starts_with("invalid") => {
-            let rest = &full[i + 2..];
-            let expected = rest
-                .find(", expected")
-                .map(|j| &rest[j + 2..])
-                .unwrap_or("");
-            format!("{} {}", &full[..i], expected)
-        }
-        _ => full,
-    };
-    truncate(&head, 160).to_owned()
+    use serde_json::error::Category;
+    let mut s = String::from(match e.classify() {
+        Category::Syntax => "syntax error",
+        Category::Data => "missing field, or a field of the wrong type",
+        Category::Eof => "unexpected end of input",
+        Category::Io => "read error",
+    });
+    s.push_str(" at column ");
+    push_u64(&mut s, e.column() as u64);
+    s
 }
 
 /// Cuts `s` to at most `max` bytes on a char boundary.
@@ -352,25 +349,80 @@ fn de_id<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
     d.deserialize_any(IdVisitor)
 }
 
+/// Any JSON value, reduced to what the tolerant decoders need; containers are skipped.
+enum Scalar {
+    Absent,
+    U64(u64),
+    I64(i64),
+    F64(f64),
+    Str(String),
+}
+
+struct ScalarVisitor;
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar, E> {
+        Ok(Scalar::Absent)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+        Ok(Scalar::U64(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+        Ok(Scalar::I64(v))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+        Ok(Scalar::F64(v))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
+        Ok(Scalar::Str(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Scalar, E> {
+        Ok(Scalar::Str(v))
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Absent)
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+        Ok(Scalar::Absent)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
+        while a.next_element::<de::IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Absent)
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, mut a: A) -> Result<Scalar, A::Error> {
+        while a.next_entry::<de::IgnoredAny, de::IgnoredAny>()?.is_some() {}
+        Ok(Scalar::Absent)
+    }
+}
+
+fn scalar<'de, D: Deserializer<'de>>(d: D) -> Result<Scalar, D::Error> {
+    d.deserialize_any(ScalarVisitor)
+}
+
 fn de_opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     // null, or a value that is not an id, counts as absent: an optional field never kills a frame.
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match v {
-        Some(serde_json::Value::Number(n)) => n.as_u64().or_else(|| {
-            n.as_f64()
-                .and_then(|f| IdVisitor.visit_f64::<de::value::Error>(f).ok())
-        }),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
+    Ok(match scalar(d)? {
+        Scalar::U64(v) => Some(v),
+        Scalar::I64(v) => u64::try_from(v).ok(),
+        Scalar::F64(v) => IdVisitor.visit_f64::<de::value::Error>(v).ok(),
+        Scalar::Str(s) => s.trim().parse().ok(),
+        Scalar::Absent => None,
     })
 }
 
 fn de_opt_f64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match v {
-        Some(serde_json::Value::Number(n)) => n.as_f64(),
-        Some(serde_json::Value::String(s)) => s.trim().parse().ok().filter(|f: &f64| f.is_finite()),
-        _ => None,
+    Ok(match scalar(d)? {
+        Scalar::U64(v) => Some(v as f64),
+        Scalar::I64(v) => Some(v as f64),
+        Scalar::F64(v) => Some(v),
+        Scalar::Str(s) => s.trim().parse().ok().filter(|f: &f64| f.is_finite()),
+        Scalar::Absent => None,
     })
 }
 
@@ -379,33 +431,81 @@ fn de_f64<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
 }
 
 fn de_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match v {
-        Some(serde_json::Value::String(s)) => s,
-        Some(serde_json::Value::Number(n)) => n.to_string(),
-        _ => String::new(),
-    })
+    let mut out = String::new();
+    match scalar(d)? {
+        Scalar::Str(s) => out = s,
+        Scalar::U64(v) => push_u64(&mut out, v),
+        Scalar::I64(v) => {
+            if v < 0 {
+                out.push('-');
+            }
+            push_u64(&mut out, v.unsigned_abs());
+        }
+        // A string field holding a fractional number: rare enough to leave empty.
+        Scalar::F64(_) | Scalar::Absent => {}
+    }
+    Ok(out)
 }
 
-fn de_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    let v = Option::<serde_json::Value>::deserialize(d)?;
-    Ok(match v {
-        Some(serde_json::Value::Array(items)) => items
-            .into_iter()
-            .filter_map(|i| match i {
-                serde_json::Value::String(s) => Some(s),
-                _ => None,
-            })
-            .collect(),
-        // The spec's query form, "KES,NGN", tolerated in a JSON string too.
-        Some(serde_json::Value::String(s)) => s
-            .split(',')
+struct StringsVisitor;
+impl<'de> Visitor<'de> for StringsVisitor {
+    type Value = Vec<String>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of strings")
+    }
+    fn visit_seq<A: de::SeqAccess<'de>>(self, mut a: A) -> Result<Vec<String>, A::Error> {
+        let mut v = Vec::new();
+        while let Some(item) = a.next_element_seed(ScalarSeed)? {
+            if let Scalar::Str(s) = item {
+                v.push(s);
+            }
+        }
+        Ok(v)
+    }
+    // The spec's query form, "KES,NGN", tolerated in a JSON string too.
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<Vec<String>, E> {
+        Ok(s.split(',')
             .map(str::trim)
             .filter(|c| !c.is_empty())
             .map(str::to_owned)
-            .collect(),
-        _ => Vec::new(),
-    })
+            .collect())
+    }
+    fn visit_map<A: de::MapAccess<'de>>(self, a: A) -> Result<Vec<String>, A::Error> {
+        ScalarVisitor.visit_map(a).map(|_| Vec::new())
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Vec<String>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Vec<String>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Vec<String>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Vec<String>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Vec<String>, E> {
+        Ok(Vec::new())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Vec<String>, E> {
+        Ok(Vec::new())
+    }
+}
+
+struct ScalarSeed;
+impl<'de> de::DeserializeSeed<'de> for ScalarSeed {
+    type Value = Scalar;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Scalar, D::Error> {
+        scalar(d)
+    }
+}
+
+fn de_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    d.deserialize_any(StringsVisitor)
 }
 
 /// Tolerant id decoder, for sibling modules' serde attributes.
@@ -416,4 +516,9 @@ pub(crate) fn de_id_pub<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error
 /// Tolerant optional id decoder, for sibling modules' serde attributes.
 pub(crate) fn de_opt_id_pub<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     de_opt_id(d)
+}
+
+/// Tolerant string decoder, for sibling modules' serde attributes.
+pub(crate) fn de_string_pub<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    de_string(d)
 }

@@ -11,7 +11,6 @@ use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
-use serde::Deserialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
@@ -63,26 +62,6 @@ pub struct LpClient {
     off: Closure<dyn FnMut(u32)>,
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Options {
-    api_url: String,
-    lp_key: String,
-    #[serde(default)]
-    currencies: Vec<String>,
-    ws_url: Option<String>,
-    auth: Option<String>,
-    heartbeat_ms: Option<f64>,
-    pong_timeout_ms: Option<f64>,
-    backoff_initial_ms: Option<f64>,
-    backoff_max_ms: Option<f64>,
-    stable_after_ms: Option<f64>,
-    connect_timeout_ms: Option<f64>,
-    request_timeout_ms: Option<f64>,
-    book_capacity: Option<f64>,
-    allow_insecure: Option<bool>,
-}
-
 /// Every key of `LpClientOptions` (serde-wasm-bindgen reads only known keys, so typos
 /// such as `heartbeatMS` are caught here).
 const OPTION_KEYS: [&str; 14] = [
@@ -127,6 +106,54 @@ pub(super) fn order_id(v: f64) -> Result<OrderId, LpError> {
     }
 }
 
+/// Reads one option: `undefined`/`null` is absent; a value of the wrong type is an error
+/// that names the option (never its value).
+struct Reader<'a>(&'a JsValue);
+
+impl Reader<'_> {
+    fn get(&self, key: &str) -> Option<JsValue> {
+        js_sys::Reflect::get(self.0, &JsValue::from_str(key))
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    }
+    fn wrong(key: &str, what: &str) -> LpError {
+        let mut m = String::from(key);
+        m.push_str(" must be ");
+        m.push_str(what);
+        invalid(&m)
+    }
+    fn string(&self, key: &str) -> Result<Option<String>, LpError> {
+        self.get(key)
+            .map(|v| v.as_string().ok_or_else(|| Self::wrong(key, "a string")))
+            .transpose()
+    }
+    fn number(&self, key: &str) -> Result<Option<f64>, LpError> {
+        self.get(key)
+            .map(|v| v.as_f64().ok_or_else(|| Self::wrong(key, "a number")))
+            .transpose()
+    }
+    fn boolean(&self, key: &str) -> Result<Option<bool>, LpError> {
+        self.get(key)
+            .map(|v| v.as_bool().ok_or_else(|| Self::wrong(key, "true or false")))
+            .transpose()
+    }
+    fn strings(&self, key: &str) -> Result<Vec<String>, LpError> {
+        let Some(v) = self.get(key) else {
+            return Ok(Vec::new());
+        };
+        if !js_sys::Array::is_array(&v) {
+            return Err(Self::wrong(key, "an array of strings"));
+        }
+        js_sys::Array::from(&v)
+            .iter()
+            .map(|i| {
+                i.as_string()
+                    .ok_or_else(|| Self::wrong(key, "an array of strings"))
+            })
+            .collect()
+    }
+}
+
 fn build_config(options: JsValue) -> Result<crate::core::Config, LpError> {
     if !options.is_object() {
         return Err(invalid(
@@ -144,45 +171,54 @@ fn build_config(options: JsValue) -> Result<crate::core::Config, LpError> {
             return Err(invalid(&m));
         }
     }
-    let o: Options = serde_wasm_bindgen::from_value(options).map_err(|e| {
-        // serde names the field and the expected type; it never quotes string values here.
-        let mut m = String::from("invalid LpClient options: ");
-        m.push_str(&e.to_string());
-        invalid(&m)
-    })?;
-    let mut b = ConfigBuilder::new(&o.api_url, &o.lp_key);
-    if let Some(u) = &o.ws_url {
-        b = b.ws_url(u);
+    let o = Reader(&options);
+    let api_url = o
+        .string("apiUrl")?
+        .ok_or_else(|| invalid("apiUrl is required"))?;
+    let lp_key = o
+        .string("lpKey")?
+        .ok_or_else(|| invalid("lpKey is required"))?;
+    let mut b = ConfigBuilder::new(&api_url, &lp_key);
+    if let Some(u) = o.string("wsUrl")? {
+        b = b.ws_url(&u);
     }
-    b.auth = match o.auth.as_deref() {
+    b.auth = match o.string("auth")?.as_deref() {
         None | Some("deferred") => AuthMode::Deferred,
         Some("query") => AuthMode::Query,
         Some(_) => return Err(invalid("auth must be \"deferred\" or \"query\"")),
     };
-    b.currencies = o.currencies;
-    b.heartbeat_ms = whole(o.heartbeat_ms, "heartbeatMs", b.heartbeat_ms)?;
-    b.pong_timeout_ms = whole(o.pong_timeout_ms, "pongTimeoutMs", b.pong_timeout_ms)?;
+    b.currencies = o.strings("currencies")?;
+    b.heartbeat_ms = whole(o.number("heartbeatMs")?, "heartbeatMs", b.heartbeat_ms)?;
+    b.pong_timeout_ms = whole(
+        o.number("pongTimeoutMs")?,
+        "pongTimeoutMs",
+        b.pong_timeout_ms,
+    )?;
     b.backoff_initial_ms = whole(
-        o.backoff_initial_ms,
+        o.number("backoffInitialMs")?,
         "backoffInitialMs",
         b.backoff_initial_ms,
     )?;
-    b.backoff_max_ms = whole(o.backoff_max_ms, "backoffMaxMs", b.backoff_max_ms)?;
-    if o.stable_after_ms.is_some() {
-        b.stable_after_ms = Some(whole(o.stable_after_ms, "stableAfterMs", 0)?);
+    b.backoff_max_ms = whole(o.number("backoffMaxMs")?, "backoffMaxMs", b.backoff_max_ms)?;
+    if let Some(v) = o.number("stableAfterMs")? {
+        b.stable_after_ms = Some(whole(Some(v), "stableAfterMs", 0)?);
     }
     b.connect_timeout_ms = whole(
-        o.connect_timeout_ms,
+        o.number("connectTimeoutMs")?,
         "connectTimeoutMs",
         b.connect_timeout_ms,
     )?;
     b.request_timeout_ms = whole(
-        o.request_timeout_ms,
+        o.number("requestTimeoutMs")?,
         "requestTimeoutMs",
         b.request_timeout_ms,
     )?;
-    b.book_capacity = whole(o.book_capacity, "bookCapacity", b.book_capacity as u64)? as usize;
-    b.allow_insecure = o.allow_insecure.unwrap_or(false);
+    b.book_capacity = whole(
+        o.number("bookCapacity")?,
+        "bookCapacity",
+        b.book_capacity as u64,
+    )? as usize;
+    b.allow_insecure = o.boolean("allowInsecure")?.unwrap_or(false);
     b.build()
 }
 
@@ -420,7 +456,7 @@ fn init_payload(
         Some((orders, currencies, resync)) => convert::object(&[
             ("orders", convert::orders(orders.iter()).into()),
             ("lpId", lp),
-            ("currencies", convert::plain(&currencies)),
+            ("currencies", convert::strings(currencies).into()),
             ("resync", resync.map_or(JsValue::NULL, convert::resync)),
         ]),
         None => convert::object(&[
@@ -428,7 +464,7 @@ fn init_payload(
             ("lpId", lp),
             (
                 "currencies",
-                convert::plain(&inner.core.config().currencies),
+                convert::strings(&inner.core.config().currencies).into(),
             ),
             ("resync", JsValue::NULL),
         ]),

@@ -2,7 +2,6 @@
 //! everything else is camelCase.
 
 use js_sys::{Array, Object, Reflect};
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
 use crate::core::book::Resync;
@@ -45,15 +44,23 @@ pub fn error(e: &LpError) -> JsValue {
     )
 }
 
-/// Anything serde can turn into a plain JSON-compatible JS value.
-pub fn plain<T: Serialize>(v: &T) -> JsValue {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+/// Strings as an array.
+pub fn strings(v: &[String]) -> Array {
+    v.iter().map(|s| JsValue::from_str(s)).collect()
 }
 
 /// An order, with the wire's field names.
 pub fn order(o: &Order) -> JsValue {
-    plain(o)
+    object(&[
+        ("id", id(o.id)),
+        ("amount_fiat", JsValue::from_f64(o.amount_fiat)),
+        ("currency", JsValue::from_str(&o.currency)),
+        ("amount_usd", JsValue::from_f64(o.amount_usd)),
+        ("crypto_symbol", JsValue::from_str(&o.crypto_symbol)),
+        ("crypto_chain", JsValue::from_str(&o.crypto_chain)),
+        ("status", JsValue::from_str(&o.status)),
+        ("created_at", JsValue::from_str(&o.created_at)),
+    ])
 }
 
 /// Orders as an array.
