@@ -2,8 +2,11 @@
 import { Miniflare } from "miniflare";
 import { ROOT } from "./sim.mjs";
 
-/** A Miniflare running `scriptPath` (modules resolved from the repository root). */
-export async function workerd(scriptPath, bindings = {}) {
+/**
+ * A Miniflare running `scriptPath` (modules resolved from the repository root);
+ * `extra` adds Miniflare options (Durable Objects, persistence).
+ */
+export async function workerd(scriptPath, bindings = {}, extra = {}) {
   const mf = new Miniflare({
     modules: true,
     modulesRoot: ROOT,
@@ -15,6 +18,7 @@ export async function workerd(scriptPath, bindings = {}) {
     compatibilityDate: "2026-04-07",
     cf: false,
     bindings,
+    ...extra,
   });
   await mf.ready;
   return mf;

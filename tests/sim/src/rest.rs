@@ -18,32 +18,22 @@ pub fn json_error(status: StatusCode, message: &str) -> Response {
 
 /// Applies REST faults (delay, forced failures) before the handler runs.
 pub async fn faults(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Response {
-    let (delay, fail, lose) = {
+    let (delay, fail, lose, hold) = {
         let mut g = sim.lock();
         let f = &mut g.faults;
+        let hold = take_counted(&mut f.rest_hold_ms, &mut f.rest_hold_count);
         let fail = if f.rest_fail_count > 0 {
             f.rest_fail_count -= 1;
             Some(f.rest_fail_status)
         } else {
             None
         };
-        let delay = match f.rest_delay_count {
-            _ if f.rest_delay_ms == 0 => 0,
-            0 => f.rest_delay_ms,
-            1 => {
-                f.rest_delay_count = 0;
-                std::mem::take(&mut f.rest_delay_ms)
-            }
-            _ => {
-                f.rest_delay_count -= 1;
-                f.rest_delay_ms
-            }
-        };
+        let delay = take_counted(&mut f.rest_delay_ms, &mut f.rest_delay_count);
         let lose = f.rest_lose_answer_count > 0;
         if lose {
             f.rest_lose_answer_count -= 1;
         }
-        (delay, fail, lose)
+        (delay, fail, lose, hold)
     };
     if delay > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(delay)).await;
@@ -53,6 +43,9 @@ pub async fn faults(State(sim): State<Arc<Sim>>, req: Request, next: Next) -> Re
         return json_error(status, "Injected failure");
     }
     let answer = next.run(req).await;
+    if hold > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(hold)).await;
+    }
     if lose {
         return json_error(
             StatusCode::BAD_GATEWAY,
@@ -78,6 +71,22 @@ impl From<u16> for ApiError {
             404 => ApiError(StatusCode::NOT_FOUND, "Order not found"),
             403 => ApiError(StatusCode::FORBIDDEN, "Not your order"),
             _ => ApiError(StatusCode::CONFLICT, "Order not available"),
+        }
+    }
+}
+
+/// A delay that applies to the next `count` calls (0 = every call): returns this call's.
+fn take_counted(ms: &mut u64, count: &mut u32) -> u64 {
+    match *count {
+        _ if *ms == 0 => 0,
+        0 => *ms,
+        1 => {
+            *count = 0;
+            std::mem::take(ms)
+        }
+        _ => {
+            *count -= 1;
+            *ms
         }
     }
 }

@@ -70,6 +70,10 @@ pub struct Faults {
     pub rest_delay_count: u32,
     /// Run the next N REST calls, then answer 502 anyway (the outcome is lost in transit).
     pub rest_lose_answer_count: u32,
+    /// Run the next N REST calls (`rest_hold_count`, 0 = every call), then hold the answer
+    /// this many ms: the server has committed, the caller does not know yet.
+    pub rest_hold_ms: u64,
+    pub rest_hold_count: u32,
     /// Reject this many upcoming WebSocket upgrades with `upgrade_reject_status`.
     pub upgrade_reject_count: u32,
     pub upgrade_reject_status: u16,
