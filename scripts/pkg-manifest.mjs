@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
 const pkgPath = "pkg/package.json";
 const p = JSON.parse(readFileSync(pkgPath, "utf8"));
 const files = new Set(p.files ?? []);
-for (const f of ["rampwire_lp_bg.wasm", "rampwire_lp.js", "rampwire_lp.d.ts", "rampwire_lp_bg.wasm.d.ts", "snippets", "README.md", "LICENSE-MIT", "LICENSE-APACHE"]) files.add(f);
+for (const f of ["rampwire_lp_bg.wasm", "rampwire_lp.js", "rampwire_lp.d.ts", "rampwire_lp_bg.wasm.d.ts", "snippets", "README.md", "LICENSE"]) files.add(f);
 const out = {
   name: "rampwire-lp",
   version: p.version,
@@ -26,6 +26,13 @@ const out = {
   engines: { node: ">=20" },
 };
 writeFileSync(pkgPath, JSON.stringify(out, null, 2) + "\n");
-for (const f of ["README.md", "LICENSE-MIT", "LICENSE-APACHE"]) {
+// wasm-bindgen's InitOutput lists the raw wasm exports (typed `any`): internal, not API.
+const dts = "pkg/rampwire_lp.d.ts";
+writeFileSync(dts, readFileSync(dts, "utf8").replace(
+  /export interface InitOutput \{[\s\S]*?\n\}/,
+  "/** The instantiated module (its exports are internal). */\nexport interface InitOutput {\n    readonly memory: WebAssembly.Memory;\n}",
+));
+
+for (const f of ["README.md", "LICENSE"]) {
   if (existsSync(f)) copyFileSync(f, `pkg/${f}`);
 }
