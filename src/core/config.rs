@@ -1,6 +1,7 @@
 //! Client configuration: validated once, so the state machine never meets a bad value.
 
 use super::error::{ErrorKind, LpError};
+use super::filter::OrderFilter;
 use super::secret::LpKey;
 
 /// How the socket authenticates.
@@ -42,6 +43,8 @@ pub struct Config {
     pub request_timeout_ms: u64,
     /// Most orders the book holds.
     pub book_capacity: usize,
+    /// Orders the application wants; the rest never enter the book.
+    pub order_filter: OrderFilter,
 }
 
 /// Builder with the spec's defaults.
@@ -70,6 +73,8 @@ pub struct ConfigBuilder {
     pub request_timeout_ms: u64,
     /// See [`Config::book_capacity`].
     pub book_capacity: usize,
+    /// See [`Config::order_filter`].
+    pub order_filter: OrderFilter,
     /// Permit `ws://`/`http://` to hosts other than loopback.
     pub allow_insecure: bool,
 }
@@ -94,6 +99,7 @@ impl ConfigBuilder {
             connect_timeout_ms: 15_000,
             request_timeout_ms: 10_000,
             book_capacity: 1_000,
+            order_filter: OrderFilter::default(),
             allow_insecure: false,
         }
     }
@@ -182,6 +188,7 @@ impl ConfigBuilder {
             connect_timeout_ms: ms(self.connect_timeout_ms, "connectTimeoutMs", 10)?,
             request_timeout_ms: ms(self.request_timeout_ms, "requestTimeoutMs", 10)?,
             book_capacity: self.book_capacity,
+            order_filter: self.order_filter.normalized()?,
         })
     }
 }

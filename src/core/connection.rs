@@ -496,6 +496,9 @@ impl Connection {
                 currencies,
             } => self.handle_init(now, orders, lp_id, currencies),
             ServerMessage::NewOrder { order } => {
+                if !self.config.order_filter.accepts(&order) {
+                    return;
+                }
                 if let Some(evicted) = self.book.insert(order.clone()) {
                     let id = order.id;
                     if !evicted.contains(&id) {
@@ -538,12 +541,15 @@ impl Connection {
     fn handle_init(
         &mut self,
         now: Millis,
-        orders: Vec<Order>,
+        mut orders: Vec<Order>,
         lp_id: Option<u64>,
         currencies: Vec<String>,
     ) {
         if lp_id.is_some() {
             self.lp_id = lp_id;
+        }
+        if !self.config.order_filter.is_empty() {
+            orders.retain(|o| self.config.order_filter.accepts(o));
         }
         let resync = if self.has_snapshot {
             Some(self.book.resync(orders.clone()))

@@ -6,6 +6,7 @@
 //! - [`wire`]: every JSON message, both directions, decoded tolerantly.
 //! - [`connection`]: the state machine (deferred auth, heartbeat, backoff, fatal vs transient).
 //! - [`book`]: the bounded order book and its resync after reconnects.
+//! - [`filter`]: the client-side order policy.
 //! - [`rest`]: REST requests and what their answers mean (claims and reconciliation).
 //! - [`config`], [`secret`], [`error`], [`backoff`]: the supporting pieces.
 
@@ -14,6 +15,7 @@ pub mod book;
 pub mod config;
 pub mod connection;
 pub mod error;
+pub mod filter;
 pub mod rest;
 pub mod rng;
 pub mod secret;
@@ -23,6 +25,7 @@ pub use book::{OrderBook, RemovalReason, Resync};
 pub use config::{AuthMode, Config, ConfigBuilder};
 pub use connection::{Action, Connection, Event, Millis, SocketId, State, StateChange};
 pub use error::{ErrorKind, LpError};
+pub use filter::OrderFilter;
 pub use secret::LpKey;
 pub use wire::{ClientMessage, DecodeError, Order, OrderId, ServerMessage};
 

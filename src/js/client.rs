@@ -64,7 +64,7 @@ pub struct LpClient {
 
 /// Every key of `LpClientOptions` (serde-wasm-bindgen reads only known keys, so typos
 /// such as `heartbeatMS` are caught here).
-const OPTION_KEYS: [&str; 14] = [
+const OPTION_KEYS: [&str; 15] = [
     "apiUrl",
     "lpKey",
     "currencies",
@@ -79,6 +79,7 @@ const OPTION_KEYS: [&str; 14] = [
     "requestTimeoutMs",
     "bookCapacity",
     "allowInsecure",
+    "orderFilter",
 ];
 
 fn invalid(message: &str) -> LpError {
@@ -154,6 +155,49 @@ impl Reader<'_> {
     }
 }
 
+/// `orderFilter: { currencies?, maxAmountFiat?: { KES: 20000 }, minAmountUsd?, maxAmountUsd? }`
+fn order_filter(v: &JsValue) -> Result<crate::core::OrderFilter, LpError> {
+    if !v.is_object() {
+        return Err(invalid("orderFilter must be an object"));
+    }
+    let known = [
+        "currencies",
+        "maxAmountFiat",
+        "minAmountUsd",
+        "maxAmountUsd",
+    ];
+    for key in js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>()).iter() {
+        if !known.contains(&key.as_string().unwrap_or_default().as_str()) {
+            return Err(invalid(
+                "orderFilter takes currencies, maxAmountFiat, minAmountUsd and maxAmountUsd",
+            ));
+        }
+    }
+    let r = Reader(v);
+    let mut max_amount_fiat = Vec::new();
+    if let Some(m) = r.get("maxAmountFiat") {
+        if !m.is_object() {
+            return Err(invalid(
+                "orderFilter.maxAmountFiat must be an object like { KES: 20000 }",
+            ));
+        }
+        for entry in js_sys::Object::entries(m.unchecked_ref::<js_sys::Object>()).iter() {
+            let pair = js_sys::Array::from(&entry);
+            let (k, amount) = (pair.get(0).as_string(), pair.get(1).as_f64());
+            match (k, amount) {
+                (Some(k), Some(a)) => max_amount_fiat.push((k, a)),
+                _ => return Err(invalid("orderFilter.maxAmountFiat values must be numbers")),
+            }
+        }
+    }
+    Ok(crate::core::OrderFilter {
+        currencies: r.strings("currencies")?,
+        max_amount_fiat,
+        min_amount_usd: r.number("minAmountUsd")?,
+        max_amount_usd: r.number("maxAmountUsd")?,
+    })
+}
+
 fn build_config(options: JsValue) -> Result<crate::core::Config, LpError> {
     if !options.is_object() {
         return Err(invalid(
@@ -219,6 +263,9 @@ fn build_config(options: JsValue) -> Result<crate::core::Config, LpError> {
         b.book_capacity as u64,
     )? as usize;
     b.allow_insecure = o.boolean("allowInsecure")?.unwrap_or(false);
+    if let Some(f) = o.get("orderFilter") {
+        b.order_filter = order_filter(&f)?;
+    }
     b.build()
 }
 

@@ -34,6 +34,17 @@ export interface LpClientOptions {
   bookCapacity?: number;
   /** Permit ws:// and http:// to hosts other than loopback (default false). */
   allowInsecure?: boolean;
+  /** Orders to keep; the rest never enter the book nor reach a callback (checked in wasm). */
+  orderFilter?: OrderFilter;
+}
+
+/** A client-side order policy. Empty parts accept everything. */
+export interface OrderFilter {
+  currencies?: string[];
+  /** Largest amount_fiat per currency, e.g. { KES: 20000 }; unlisted currencies: no limit. */
+  maxAmountFiat?: Record<string, number>;
+  minAmountUsd?: number;
+  maxAmountUsd?: number;
 }
 
 /** A sell order, with the provider's wire field names. */

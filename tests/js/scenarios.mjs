@@ -305,6 +305,29 @@ export const scenarios = {
     eq(err && err.kind, "closed", "pending connect rejects with closed");
   },
 
+  async "orderFilter keeps other orders out of the book and away from callbacks"(env) {
+    const sim = control(env.base);
+    await sim.order({ currency: "KES", amount_fiat: 50000 });
+    const small = await sim.order({ currency: "KES", amount_fiat: 900 });
+    const c = client(env, { orderFilter: { currencies: ["KES", "NGN"], maxAmountFiat: { KES: 20000 } } });
+    const init = await c.connect();
+    eq(init.orders.map((o) => o.id), [small.id], "init filtered");
+    const seen = [];
+    c.on("order", (o) => seen.push(o.id));
+    const last = next(c, "order", (o) => o.currency === "NGN");
+    await sim.order({ currency: "GHS", amount_fiat: 10 });
+    await sim.order({ currency: "KES", amount_fiat: 20001 });
+    const ok = await sim.order({ currency: "KES", amount_fiat: 20000 });
+    const ngn = await sim.order({ currency: "NGN", amount_fiat: 1e6 });
+    await last;
+    eq(seen, [ok.id, ngn.id], "only matching orders reach the callback");
+    eq(c.openOrders().map((o) => o.id), [ngn.id, ok.id, small.id], "and the book");
+    c.close();
+    let err;
+    try { client(env, { orderFilter: { maxAmountFiat: { KES: "lots" } } }); } catch (e) { err = e; }
+    eq(err && err.kind, "invalid_argument", "bad filter");
+  },
+
   async "options are validated with typed errors that never echo the key"(env) {
     const bad = [
       [{ apiUrl: env.base }, "lpKey"],

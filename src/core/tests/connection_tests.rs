@@ -497,3 +497,43 @@ fn a_platform_without_sockets_fails_once_without_retrying() {
     h.advance(600_000);
     assert_eq!(h.opened.len(), 1);
 }
+
+#[test]
+fn the_order_filter_keeps_rejected_orders_out_of_the_book_and_the_app() {
+    let mut b = config();
+    b.order_filter = OrderFilter {
+        currencies: vec!["kes".into(), "NGN".into()],
+        max_amount_fiat: vec![("KES".into(), 20_000.0)],
+        min_amount_usd: Some(1.0),
+        max_amount_usd: None,
+    };
+    let mut h = Harness::new(b);
+    h.go_live(&[1]);
+    h.take_events();
+    let frame = |id: u64, cur: &str, fiat: f64, usd: f64| {
+        format!(
+            r#"{{"type":"new_order","order":{{"id":{id},"currency":"{cur}","amount_fiat":{fiat},"amount_usd":{usd}}}}}"#
+        )
+    };
+    h.frame(&frame(2, "KES", 5_000.0, 38.0));
+    h.frame(&frame(3, "KES", 25_000.0, 190.0));
+    h.frame(&frame(4, "GHS", 100.0, 6.0));
+    h.frame(&frame(5, "NGN", 900_000.0, 580.0));
+    h.frame(&frame(6, "NGN", 500.0, 0.3));
+    let seen: Vec<u64> = h
+        .take_events()
+        .iter()
+        .filter_map(|e| match e {
+            Event::Order(o) => Some(o.id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(seen, [2, 5]);
+    assert_eq!(
+        h.conn.book().iter().map(|o| o.id).collect::<Vec<_>>(),
+        [5, 2, 1]
+    );
+    let mut bad = config();
+    bad.order_filter.max_amount_fiat = vec![("KES".into(), f64::NAN)];
+    assert!(bad.build().is_err());
+}

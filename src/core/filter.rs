@@ -1,0 +1,79 @@
+//! A client-side order policy: orders it rejects never enter the book and never reach the
+//! application (an auto-claim bot's callbacks see only candidates).
+
+use super::wire::Order;
+
+/// Which orders the application wants to hear about. Empty parts accept everything.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OrderFilter {
+    /// Allowed currencies (upper case).
+    pub currencies: Vec<String>,
+    /// Largest `amount_fiat` per currency; a currency not listed has no limit.
+    pub max_amount_fiat: Vec<(String, f64)>,
+    /// Smallest `amount_usd`.
+    pub min_amount_usd: Option<f64>,
+    /// Largest `amount_usd`.
+    pub max_amount_usd: Option<f64>,
+}
+
+impl OrderFilter {
+    /// True when nothing is filtered.
+    pub fn is_empty(&self) -> bool {
+        self.currencies.is_empty()
+            && self.max_amount_fiat.is_empty()
+            && self.min_amount_usd.is_none()
+            && self.max_amount_usd.is_none()
+    }
+
+    /// Whether `o` passes.
+    pub fn accepts(&self, o: &Order) -> bool {
+        if !self.currencies.is_empty() && !self.currencies.contains(&o.currency) {
+            return false;
+        }
+        if let Some((_, max)) = self.max_amount_fiat.iter().find(|(c, _)| *c == o.currency) {
+            if o.amount_fiat > *max {
+                return false;
+            }
+        }
+        if self.min_amount_usd.is_some_and(|m| o.amount_usd < m) {
+            return false;
+        }
+        !self.max_amount_usd.is_some_and(|m| o.amount_usd > m)
+    }
+}
+
+impl OrderFilter {
+    /// Upper-cases currencies and checks the numbers.
+    pub(crate) fn normalized(self) -> Result<Self, super::LpError> {
+        let bad = |m: &str| super::LpError::new(super::ErrorKind::InvalidArgument, m);
+        let code = |c: &str| {
+            let c = c.trim().to_ascii_uppercase();
+            if c.is_empty() || c.len() > 10 || !c.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                Err(bad("orderFilter currencies must be codes like \"KES\""))
+            } else {
+                Ok(c)
+            }
+        };
+        let finite = |v: f64| {
+            if v.is_finite() && v >= 0.0 {
+                Ok(v)
+            } else {
+                Err(bad("orderFilter amounts must be non-negative numbers"))
+            }
+        };
+        Ok(OrderFilter {
+            currencies: self
+                .currencies
+                .iter()
+                .map(|c| code(c))
+                .collect::<Result<_, _>>()?,
+            max_amount_fiat: self
+                .max_amount_fiat
+                .iter()
+                .map(|(c, v)| Ok((code(c)?, finite(*v)?)))
+                .collect::<Result<_, super::LpError>>()?,
+            min_amount_usd: self.min_amount_usd.map(finite).transpose()?,
+            max_amount_usd: self.max_amount_usd.map(finite).transpose()?,
+        })
+    }
+}
