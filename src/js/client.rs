@@ -654,8 +654,14 @@ fn on_socket(weak: &Weak<RefCell<Inner>>, socket: SocketId, ev: SocketEvent) {
     drive(&rc);
 }
 
+fn has_listener(rc: &Shared, name: &str) -> bool {
+    rc.borrow().listeners.iter().any(|(_, n, _)| *n == name)
+}
+
 /// Settles promises and calls listeners for one core event.
 fn dispatch(rc: &Shared, event: Event) {
+    // Payloads are built only for events someone listens to (the hot path at high rates).
+    let wanted = |name| has_listener(rc, name);
     let (name, payload): (&str, JsValue) = match event {
         Event::State(s) => {
             if s.state == State::Failed {
@@ -687,6 +693,10 @@ fn dispatch(rc: &Shared, event: Event) {
             }
             ("init", payload)
         }
+        Event::Order(_) if !wanted("order") => return,
+        Event::OrderTaken(_) if !wanted("order_taken") => return,
+        Event::OrderRemoved { .. } if !wanted("order_removed") => return,
+        Event::Error(_) if !wanted("error") => return,
         Event::Order(o) => ("order", convert::order(&o)),
         Event::OrderTaken(id) => (
             "order_taken",

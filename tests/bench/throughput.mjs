@@ -1,0 +1,97 @@
+// Message throughput, runtime-agnostic: the same frames go (a) through LpClient's real path,
+// from the WebSocket's message handler through wasm to the user's `order` callback, and
+// (b) through the plain-JS handler of the spec's example (JSON.parse + type switch +
+// callback), in the same runtime and the same loop. A scripted in-process WebSocket
+// replaces the network so that only the client's work is measured.
+import { POLICY } from "./frames.mjs";
+
+class ScriptedWebSocket {
+  static CONNECTING = 0;
+  static OPEN = 1;
+  static CLOSING = 2;
+  static CLOSED = 3;
+  static last = null;
+  constructor(url) {
+    this.url = url;
+    this.readyState = 0;
+    this.binaryType = "blob";
+    this.onopen = this.onmessage = this.onclose = this.onerror = null;
+    ScriptedWebSocket.last = this;
+    setTimeout(() => {
+      this.readyState = 1;
+      this.onopen?.({});
+      this.onmessage?.({ data: '{"type":"auth_required","message":"send auth"}' });
+    }, 0);
+  }
+  send(text) {
+    if (text.includes('"auth"')) setTimeout(() => this.onmessage?.({ data: '{"type":"init","orders":[],"lp_id":12,"currencies":[]}' }), 0);
+  }
+  close() {
+    this.readyState = 3;
+  }
+}
+
+/** The spec's handler shape: JSON.parse, switch on type, callback. */
+function plainHandler(onOrder, onTaken) {
+  return (raw) => {
+    const msg = JSON.parse(raw);
+    switch (msg.type) {
+      case "new_order": onOrder(msg.order); break;
+      case "order_taken": onTaken(msg.order_id); break;
+      default: break;
+    }
+  };
+}
+
+/** Returns a function that delivers all frames once through `path` and returns callback count. */
+export async function prepare(LpClient, frames, path) {
+  let calls = 0;
+  if (path === "plain-full" || path === "plain-filter") {
+    const filter = path === "plain-filter";
+    const h = plainHandler((o) => {
+      if (filter && (o.currency !== POLICY.currency || o.amount_fiat >= POLICY.maxFiat)) return;
+      calls++;
+    }, () => {});
+    return () => {
+      calls = 0;
+      for (let i = 0; i < frames.length; i++) h(frames[i]);
+      return calls;
+    };
+  }
+  const real = globalThis.WebSocket;
+  globalThis.WebSocket = ScriptedWebSocket;
+  const options = { apiUrl: "https://api.rampwire.app", lpKey: "lp_bench", heartbeatMs: 3_600_000, bookCapacity: 1000 };
+  if (path === "wasm-filter") options.orderFilter = { currencies: [POLICY.currency], maxAmountFiat: { [POLICY.currency]: POLICY.maxFiat - 1 } };
+  const client = new LpClient(options);
+  client.on("order", () => calls++);
+  await client.connect();
+  globalThis.WebSocket = real;
+  const ws = ScriptedWebSocket.last;
+  return Object.assign(() => {
+    calls = 0;
+    for (let i = 0; i < frames.length; i++) ws.onmessage({ data: frames[i] });
+    return calls;
+  }, { close: () => client.close() });
+}
+
+export const PATHS = ["plain-full", "wasm-full", "plain-filter", "wasm-filter"];
+
+/** Runs every path `rounds` times (after one warm-up) where the runtime's clock can time it. */
+export async function measure(LpClient, frames, rounds = 3, now = () => performance.now()) {
+  const out = {};
+  for (const path of PATHS) {
+    const run = await prepare(LpClient, frames, path);
+    run(); // warm-up (also fills the book to its capacity)
+    const times = [];
+    let calls = 0;
+    for (let i = 0; i < rounds; i++) {
+      const t0 = now();
+      calls = run();
+      times.push(now() - t0);
+    }
+    run.close?.();
+    times.sort((a, b) => a - b);
+    out[path] = { ms: times[Math.floor(times.length / 2)], calls, framesPerSec: Math.round(frames.length / (times[Math.floor(times.length / 2)] / 1000)) };
+  }
+  return out;
+}
