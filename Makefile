@@ -12,3 +12,7 @@ test:
 
 pkg: setup
 	scripts/build-pkg.sh
+
+bench: pkg
+	cargo build --quiet -p rampwire-sim
+	node $$(node -e 'process.stdout.write(typeof WebSocket === "function" ? "" : "--experimental-websocket")') tests/bench/run.mjs

@@ -1,0 +1,238 @@
+// `make bench`: bundle size, message throughput (Node, Chromium, workerd) and
+// discovery→claim latency (the spec's Node bot vs LpClient in Node, Chromium, workerd),
+// printed as tables and written to BENCHMARKS.md. Everything runs on 127.0.0.1.
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+import { spawn, execFileSync } from "node:child_process";
+import path from "node:path";
+import os from "node:os";
+import { initSync, LpClient } from "../../pkg/rampwire_lp.js";
+import { frameMix } from "./frames.mjs";
+import { measure, PATHS } from "./throughput.mjs";
+import { startSim, until, ROOT, KEY } from "../js/sim.mjs";
+import { serveStatic, launchChromium } from "../js/static.mjs";
+import { workerd } from "../js/workerd.mjs";
+
+const FRAMES = Number(process.env.BENCH_FRAMES ?? 200_000);
+const ORDERS = Number(process.env.BENCH_ORDERS ?? 1000);
+const BUDGET_KB = 60;
+const out = [];
+const say = (s = "") => { console.log(s); out.push(s); };
+const kb = (n) => (n / 1024).toFixed(1);
+const table = (head, rows) => {
+  say(`| ${head.join(" | ")} |`);
+  say(`|${head.map(() => "---").join("|")}|`);
+  for (const r of rows) say(`| ${r.join(" | ")} |`);
+  say();
+};
+
+say("# Benchmarks");
+say();
+say(`Run by \`make bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, Node ${process.version}. Numbers move with the machine; ratios measured in one run are the point.`);
+say();
+
+// ---- 1. bundle ---------------------------------------------------------------------------
+say("## Bundle");
+say();
+const files = ["rampwire_lp_bg.wasm", "rampwire_lp.js"];
+const sizes = files.map((f) => {
+  const b = readFileSync(path.join(ROOT, "pkg", f));
+  return [f, b.length, gzipSync(b, { level: 9 }).length];
+});
+const totalGz = sizes.reduce((a, s) => a + s[2], 0);
+table(["file", "raw KiB", "gzip -9 KiB"], [...sizes.map(([f, r, g]) => [f, kb(r), kb(g)]), ["**wasm + glue**", kb(sizes.reduce((a, s) => a + s[1], 0)), `**${kb(totalGz)}**`]]);
+say(`Budget: ≤ ${BUDGET_KB} KB gzip for wasm + glue → ${totalGz <= BUDGET_KB * 1024 ? "within" : `**over by ${kb(totalGz - BUDGET_KB * 1024)} KiB**`}.`);
+say();
+try {
+  const top = execFileSync("twiggy", ["top", "-n", "12", path.join(ROOT, "pkg/rampwire_lp_bg.wasm")], { encoding: "utf8" });
+  say("Largest items (twiggy, release build without names):");
+  say();
+  say("```");
+  say(top.trim());
+  say("```");
+  say();
+} catch {
+  say("(twiggy not installed: `cargo install twiggy` for the breakdown)");
+  say();
+}
+
+// ---- 2. throughput -------------------------------------------------------------------------
+say(`## Message throughput (${FRAMES.toLocaleString("en")} frames: ~70 % new_order, 20 % order_taken, 10 % pong)`);
+say();
+say("From the WebSocket `message` handler to the user's `order` callback, through a scripted in-process socket; beside it, in the same runtime and loop, the spec's plain-JS handler (JSON.parse + type switch + callback). *Filter* = the spec bot's policy (KES below 20 000): LpClient's `orderFilter` drops the rest inside wasm; the plain handler checks in its callback.");
+say();
+const frames = frameMix(FRAMES);
+initSync({ module: readFileSync(path.join(ROOT, "pkg/rampwire_lp_bg.wasm")) });
+const results = {};
+results.Node = await measure(LpClient, frames, 3);
+
+const web = await serveStatic(ROOT);
+const browser = await launchChromium();
+try {
+  const page = await browser.newPage();
+  await page.goto(`${web.url}/tests/js/browser-harness.html`);
+  await page.waitForFunction(() => window.ready === true);
+  results.Chromium = await page.evaluate(async (n) => {
+    const { default: init, LpClient } = await import("/pkg/rampwire_lp.js");
+    await init();
+    const { frameMix } = await import("/tests/bench/frames.mjs");
+    const { measure } = await import("/tests/bench/throughput.mjs");
+    return measure(LpClient, frameMix(n), 3);
+  }, FRAMES);
+} finally {
+  await browser.close();
+  await web.close();
+}
+
+// workerd's clocks stand still while code runs: time each path from outside, minus an empty run.
+{
+  const mf = await workerd(path.join(ROOT, "tests/bench/worker-throughput.mjs"), { FRAMES: String(FRAMES) });
+  try {
+    const timed = async (p) => {
+      const t0 = performance.now();
+      const r = await mf.dispatchFetch(`http://bench.test/?path=${p}`);
+      const body = await r.json();
+      return { ms: performance.now() - t0, calls: body.calls };
+    };
+    await timed("none");
+    const base = Math.min(...[await timed("none"), await timed("none")].map((x) => x.ms));
+    results.workerd = {};
+    for (const p of PATHS) {
+      await timed(p); // warm-up
+      const runs = [await timed(p), await timed(p), await timed(p)].sort((a, b) => a.ms - b.ms);
+      const ms = Math.max(1, runs[1].ms - base);
+      results.workerd[p] = { ms, calls: runs[1].calls, framesPerSec: Math.round(FRAMES / (ms / 1000)) };
+    }
+  } finally {
+    await mf.dispose();
+  }
+}
+const rows = [];
+for (const [rt, r] of Object.entries(results)) {
+  const k = (p) => r[p].framesPerSec.toLocaleString("en");
+  rows.push([rt, "full callback", k("plain-full"), k("wasm-full"), (r["wasm-full"].framesPerSec / r["plain-full"].framesPerSec).toFixed(2), "≥ 0.5"]);
+  rows.push([rt, "filter", k("plain-filter"), k("wasm-filter"), (r["wasm-filter"].framesPerSec / r["plain-filter"].framesPerSec).toFixed(2), "≥ 1.0"]);
+}
+table(["runtime", "path", "plain JS frames/s", "LpClient frames/s", "ratio", "goal"], rows);
+
+// ---- 3. latency -------------------------------------------------------------------------
+say(`## Discovery → claim latency (${ORDERS} orders, HTTP claims, simulator clock)`);
+say();
+say("rampwire-sim stamps each `new_order` broadcast and each claim's arrival on one monotonic clock (µs). One client at a time, each against a fresh simulator; orders are created 5 ms apart.");
+say();
+
+async function emitOrders(sim) {
+  const ids = [];
+  for (let i = 0; i < ORDERS; i++) {
+    ids.push((await sim.order({ currency: "KES", amount_fiat: 1000 + (i % 500) })).id);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return ids;
+}
+
+async function latencies(sim, ids) {
+  const all = await sim.get("/_sim/orders");
+  const byId = new Map(all.map((o) => [o.id, o]));
+  const ms = [];
+  for (const id of ids) {
+    const o = byId.get(id);
+    const c = o?.claims?.find((x) => x.lp_id === 12);
+    if (o?.broadcast_us != null && c) ms.push((c.at_us - o.broadcast_us) / 1000);
+  }
+  ms.sort((a, b) => a - b);
+  const q = (p) => ms[Math.min(ms.length - 1, Math.floor(p * ms.length))];
+  return { n: ms.length, p50: q(0.5), p90: q(0.9), p99: q(0.99) };
+}
+
+async function withSim(fn) {
+  const sim = await startSim(["--complete-after-ms", "600000"]);
+  try {
+    return await fn(sim);
+  } finally {
+    await sim.stop();
+  }
+}
+
+const lat = {};
+const nodeFlags = Number(process.versions.node.split(".")[0]) >= 22 ? [] : ["--experimental-websocket"];
+const waitConnected = (sim) => until(async () => (await sim.get("/_sim/connections")).by_lp["12"] >= 1, 15000, "the client to connect");
+
+lat["spec Node example bot"] = await withSim(async (sim) => {
+  const src = readFileSync(path.join(ROOT, "tests/spec-examples/node-bot.mjs"), "utf8")
+    .replace("https://api.rampwire.app", sim.base).replace("wss://api.rampwire.app", sim.base.replace("http", "ws"))
+    .replace("const MAX_KES = 20_000;", "const MAX_KES = 20_000_000;");
+  const dir = path.join(ROOT, "target/bench");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, "spec-bot.mjs"), src);
+  const bot = spawn(process.execPath, [path.join(dir, "spec-bot.mjs")], { env: { ...process.env, LP_KEY: KEY }, stdio: "ignore" });
+  try {
+    await waitConnected(sim);
+    return latencies(sim, await emitOrders(sim));
+  } finally {
+    bot.kill();
+  }
+});
+
+const botSource = (base) => `
+  const client = new LpClient({ apiUrl: ${JSON.stringify(base)}, lpKey: ${JSON.stringify(KEY)} });
+  client.on("order", (o) => { client.claim(o.id).catch(() => {}); });
+  await client.connect();`;
+
+lat["LpClient in Node"] = await withSim(async (sim) => {
+  const dir = path.join(ROOT, "target/bench");
+  writeFileSync(path.join(dir, "lp-bot.mjs"), `import { readFileSync } from "node:fs";
+import { initSync, LpClient } from ${JSON.stringify(path.join(ROOT, "pkg/rampwire_lp.js"))};
+initSync({ module: readFileSync(${JSON.stringify(path.join(ROOT, "pkg/rampwire_lp_bg.wasm"))}) });
+${botSource(sim.base)}`);
+  const bot = spawn(process.execPath, [...nodeFlags, path.join(dir, "lp-bot.mjs")], { stdio: "ignore" });
+  try {
+    await waitConnected(sim);
+    return latencies(sim, await emitOrders(sim));
+  } finally {
+    bot.kill();
+  }
+});
+
+lat["LpClient in Chromium"] = await withSim(async (sim) => {
+  const w = await serveStatic(ROOT);
+  const b = await launchChromium();
+  try {
+    const page = await b.newPage();
+    await page.goto(`${w.url}/tests/js/browser-harness.html`);
+    await page.waitForFunction(() => window.ready === true);
+    await page.evaluate(async (base) => {
+      const { LpClient } = await import("/pkg/rampwire_lp.js");
+      const client = new LpClient({ apiUrl: base, lpKey: "lp_a1b2c3d4" });
+      client.on("order", (o) => { client.claim(o.id).catch(() => {}); });
+      await client.connect();
+    }, sim.base);
+    await waitConnected(sim);
+    return latencies(sim, await emitOrders(sim));
+  } finally {
+    await b.close();
+    await w.close();
+  }
+});
+
+lat["LpClient in workerd"] = await withSim(async (sim) => {
+  const mf = await workerd(path.join(ROOT, "tests/bench/worker-bot.mjs"), { API_URL: sim.base, LP_KEY: KEY, ORDERS: String(ORDERS) });
+  try {
+    const running = mf.dispatchFetch("http://bench.test/");
+    await waitConnected(sim);
+    const ids = await emitOrders(sim);
+    await (await running).text();
+    return latencies(sim, ids);
+  } finally {
+    await mf.dispose();
+  }
+});
+
+const ref = lat["spec Node example bot"];
+table(["client", "claims", "p50 ms", "p90 ms", "p99 ms", "p50 / spec bot", "p99 / spec bot"],
+  Object.entries(lat).map(([name, l]) => [name, l.n, l.p50?.toFixed(2), l.p90?.toFixed(2), l.p99?.toFixed(2), (l.p50 / ref.p50).toFixed(2), (l.p99 / ref.p99).toFixed(2)]));
+say("Goals: p50 ratio ≤ 1.0, p99 ratio ≤ 1.2.");
+say();
+
+writeFileSync(path.join(ROOT, "BENCHMARKS.md"), out.join("\n") + "\n");
+console.log("\nwrote BENCHMARKS.md");
+process.exit(0);
