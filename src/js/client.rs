@@ -123,20 +123,25 @@ impl Reader<'_> {
         m.push_str(what);
         invalid(&m)
     }
-    fn string(&self, key: &str) -> Result<Option<String>, LpError> {
+    /// The option converted by `conv`, or an error saying it must be `what`.
+    fn typed<T>(
+        &self,
+        key: &str,
+        what: &str,
+        conv: impl Fn(&JsValue) -> Option<T>,
+    ) -> Result<Option<T>, LpError> {
         self.get(key)
-            .map(|v| v.as_string().ok_or_else(|| Self::wrong(key, "a string")))
+            .map(|v| conv(&v).ok_or_else(|| Self::wrong(key, what)))
             .transpose()
+    }
+    fn string(&self, key: &str) -> Result<Option<String>, LpError> {
+        self.typed(key, "a string", JsValue::as_string)
     }
     fn number(&self, key: &str) -> Result<Option<f64>, LpError> {
-        self.get(key)
-            .map(|v| v.as_f64().ok_or_else(|| Self::wrong(key, "a number")))
-            .transpose()
+        self.typed(key, "a number", JsValue::as_f64)
     }
     fn boolean(&self, key: &str) -> Result<Option<bool>, LpError> {
-        self.get(key)
-            .map(|v| v.as_bool().ok_or_else(|| Self::wrong(key, "true or false")))
-            .transpose()
+        self.typed(key, "true or false", JsValue::as_bool)
     }
     fn strings(&self, key: &str) -> Result<Vec<String>, LpError> {
         let Some(v) = self.get(key) else {

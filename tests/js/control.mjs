@@ -23,3 +23,27 @@ export function control(base) {
     requests: () => call("GET", "/_sim/requests"),
   };
 }
+
+/** Resolves with `pred()`'s first truthy value (polled every 20 ms), or rejects after `ms`. */
+export async function until(pred, ms = 5000, what = "condition") {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Resolves with the next payload of `event` on `client` that passes `pred`. */
+export function next(client, event, pred = () => true, ms = 5000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { off(); reject(new Error(`no ${event} event within ${ms} ms`)); }, ms);
+    const off = client.on(event, (p) => {
+      if (!pred(p)) return;
+      clearTimeout(timer);
+      off();
+      resolve(p);
+    });
+  });
+}

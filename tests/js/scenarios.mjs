@@ -2,7 +2,7 @@
 // module runs in Node, in headless Chromium and in workerd. Each scenario gets
 // `{ LpClient, base }` (the package's class and the simulator's URL) and throws on failure.
 
-import { control } from "./control.mjs";
+import { control, until, next } from "./control.mjs";
 
 export const KEY = "lp_a1b2c3d4";
 export const KEY2 = "lp_e5f6a7b8";
@@ -15,28 +15,6 @@ function eq(a, b, message) {
   if (x !== y) throw new Error(`assertion failed: ${message}: ${x} !== ${y}`);
 }
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function until(pred, ms, what) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-function next(client, event, pred = () => true, ms = 5000) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { off(); reject(new Error(`no ${event} event within ${ms} ms`)); }, ms);
-    const off = client.on(event, (p) => {
-      if (!pred(p)) return;
-      clearTimeout(timer);
-      off();
-      resolve(p);
-    });
-  });
-}
 
 /** Fast settings so reconnects and heartbeats happen within a test. */
 const FAST = { heartbeatMs: 300, pongTimeoutMs: 300, backoffInitialMs: 100, backoffMaxMs: 800, requestTimeoutMs: 2000 };

@@ -33,26 +33,4 @@ export async function startSim(args = []) {
   };
 }
 
-/** Resolves when `pred()` is truthy (polled), or rejects after `ms`. */
-export async function until(pred, ms = 5000, what = "condition") {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await pred();
-    if (v) return v;
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
-/** Resolves with the next payload of `event` on `client`. */
-export function next(client, event, ms = 5000, pred = () => true) {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { off(); reject(new Error(`no ${event} event within ${ms} ms`)); }, ms);
-    const off = client.on(event, (p) => {
-      if (!pred(p)) return;
-      clearTimeout(timer);
-      off();
-      resolve(p);
-    });
-  });
-}
+export { until, next } from "./control.mjs";

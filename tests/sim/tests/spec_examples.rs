@@ -82,34 +82,28 @@ async fn run_example(mut bot: Kill, sim: &Sim) {
     drop(bot);
 }
 
-#[tokio::test]
-async fn node_example_bot_claims_and_marks_fiat_sent() {
+/// Runs `program` on the rebased example `file` with the default LP key.
+async fn run_file(program: &str, file: &str) {
     let sim = Sim::start(&[]);
     let dir = repo_root().join("target/spec-examples");
     std::fs::create_dir_all(&dir).unwrap();
-    let script = dir.join("node-bot.mjs");
-    std::fs::write(&script, rebased("node-bot.mjs", &sim)).unwrap();
-    let bot = Command::new("node")
+    let script = dir.join(file);
+    std::fs::write(&script, rebased(file, &sim)).unwrap();
+    let bot = Command::new(program)
         .arg(&script)
         .env("LP_KEY", KEY)
         .stdout(Stdio::null())
         .spawn()
-        .expect("node on PATH");
+        .unwrap_or_else(|e| panic!("{program} on PATH: {e}"));
     run_example(Kill(bot), &sim).await;
 }
 
 #[tokio::test]
+async fn node_example_bot_claims_and_marks_fiat_sent() {
+    run_file("node", "node-bot.mjs").await;
+}
+
+#[tokio::test]
 async fn python_example_bot_claims_and_marks_fiat_sent() {
-    let sim = Sim::start(&[]);
-    let dir = repo_root().join("target/spec-examples");
-    std::fs::create_dir_all(&dir).unwrap();
-    let script = dir.join("python-bot.py");
-    std::fs::write(&script, rebased("python-bot.py", &sim)).unwrap();
-    let bot = Command::new("python3")
-        .arg(&script)
-        .env("LP_KEY", KEY)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("python3 on PATH");
-    run_example(Kill(bot), &sim).await;
+    run_file("python3", "python-bot.py").await;
 }
