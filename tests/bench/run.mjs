@@ -12,9 +12,12 @@ import { measure, PATHS } from "./throughput.mjs";
 import { startSim, until, ROOT, KEY } from "../js/sim.mjs";
 import { serveStatic, launchChromium } from "../js/static.mjs";
 import { workerd } from "../js/workerd.mjs";
+import { soak } from "./soak.mjs";
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 200_000);
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1000);
+const SOAK_FRAMES = Number(process.env.BENCH_SOAK_FRAMES ?? 1_000_000);
+const SOAK_DROPS = Number(process.env.BENCH_SOAK_DROPS ?? 500);
 const BUDGET_KB = 60;
 const out = [];
 const say = (s = "") => { console.log(s); out.push(s); };
@@ -231,6 +234,21 @@ const ref = lat["spec Node example bot"];
 table(["client", "claims", "p50 ms", "p90 ms", "p99 ms", "p50 / spec bot", "p99 / spec bot"],
   Object.entries(lat).map(([name, l]) => [name, l.n, l.p50?.toFixed(2), l.p90?.toFixed(2), l.p99?.toFixed(2), (l.p50 / ref.p50).toFixed(2), (l.p99 / ref.p99).toFixed(2)]));
 say("Goals: p50 ratio ≤ 1.0, p99 ratio ≤ 1.2.");
+say();
+
+// ---- 4. soak ------------------------------------------------------------------------------
+say(`## Soak (Chromium: ${SOAK_FRAMES.toLocaleString("en")} frames, ${SOAK_DROPS} forced reconnects)`);
+say();
+say("The simulator floods frames (with backpressure) and drops the socket, alternating close and abort; the page waits for each flood's marker order and for `live` again. Measured after 20 reconnects of warm-up and at the end, each after a forced GC (CDP).");
+say();
+const sk = await withSim((sim) => soak({ ROOT, sim, frames: SOAK_FRAMES, drops: SOAK_DROPS }));
+const mb = (b) => (b / 1048576).toFixed(2);
+table(["measure", "after warm-up", "at the end", "per reconnect"], [
+  ["JS heap used (MiB)", mb(sk.before.heap), mb(sk.after.heap), `${sk.perReconnectHeapBytes} B`],
+  ["wasm memory (MiB)", mb(sk.before.wasm), mb(sk.after.wasm), `${Math.round((sk.after.wasm - sk.before.wasm) / (sk.drops - 20))} B`],
+  ["live WebSocket objects", sk.before.sockets, sk.after.sockets, "—"],
+]);
+say(`${sk.frames.toLocaleString("en")} frames and ${sk.drops} reconnects in ${sk.seconds.toFixed(0)} s; ${sk.orders.toLocaleString("en")} order callbacks; peak sockets of this LP on the simulator at any time: **${sk.peakSockets}** (goal: 1). Goal: memory flat after warm-up.`);
 say();
 
 writeFileSync(path.join(ROOT, "BENCHMARKS.md"), out.join("\n") + "\n");

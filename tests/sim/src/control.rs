@@ -83,11 +83,17 @@ pub async fn connections(State(sim): State<Arc<Sim>>) -> Json<Value> {
             None => unauthenticated += 1,
         }
     }
+    let peak: BTreeMap<String, usize> = g
+        .peak_by_lp
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
     Json(json!({
         "total": g.sockets.len(),
         "authenticated": g.sockets.len() - unauthenticated,
         "unauthenticated": unauthenticated,
         "by_lp": by_lp,
+        "peak_by_lp": peak,
     }))
 }
 
@@ -154,4 +160,54 @@ pub async fn broadcast(State(sim): State<Arc<Sim>>, Json(b): Json<BroadcastReq>)
     let n = outbox.len();
     state::deliver(outbox);
     Json(json!({"sent": n})).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct FloodReq {
+    count: u32,
+}
+
+/// `POST /_sim/flood {"count": N}`: N synthetic frames (new_order, order_taken, pong) to
+/// every authenticated socket, with backpressure (awaits queue space, never cuts the
+/// socket). Orders in them are not stored. For soak and throughput runs.
+pub async fn flood(State(sim): State<Arc<Sim>>, Json(b): Json<FloodReq>) -> Response {
+    if b.count > 5_000_000 {
+        return json_error(StatusCode::BAD_REQUEST, "count must be at most 5000000");
+    }
+    let (targets, mut rng, first_id): (Vec<_>, _, u64) = {
+        let mut g = sim.lock();
+        let targets = g
+            .sockets
+            .values()
+            .filter(|s| s.lp_id.is_some())
+            .map(|s| s.tx.clone())
+            .collect();
+        let seed = g.rng.next_u64();
+        // Ids from the normal sequence: orders created after the flood are newer.
+        let first = g.next_order_id;
+        g.next_order_id += u64::from(b.count);
+        (targets, crate::flow::Rng::new(seed), first)
+    };
+    let mut sent = 0u64;
+    for i in 0..u64::from(b.count) {
+        let x = rng.unit();
+        let frame: Arc<str> = if x < 0.7 {
+            let d = crate::flow::draft(&mut rng);
+            json!({"type": "new_order", "order": {"id": first_id + i, "amount_fiat": d.amount_fiat, "currency": d.currency,
+                "amount_usd": d.amount_usd, "crypto_symbol": d.crypto_symbol, "crypto_chain": d.crypto_chain,
+                "status": "open", "created_at": crate::model::iso8601(state::unix_ms())}})
+        } else if x < 0.9 {
+            json!({"type": "order_taken", "order_id": first_id + i.saturating_sub(rng.next_u64() % 50)})
+        } else {
+            json!({"type": "pong", "ts": state::unix_ms()})
+        }
+        .to_string()
+        .into();
+        for tx in &targets {
+            if tx.send(frame.clone()).await.is_ok() {
+                sent += 1;
+            }
+        }
+    }
+    Json(json!({"sent": sent})).into_response()
 }

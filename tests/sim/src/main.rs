@@ -135,6 +135,7 @@ fn router(sim: Arc<Sim>) -> Router {
             post(control::set_faults).get(control::get_faults),
         )
         .route("/_sim/broadcast", post(control::broadcast))
+        .route("/_sim/flood", post(control::flood))
         .layer(middleware::from_fn(control::loopback_only));
     let cors = CorsLayer::new()
         .allow_origin(Any)

@@ -88,6 +88,8 @@ pub struct Inner {
     pub faults: Faults,
     pub requests: VecDeque<String>,
     pub rng: Rng,
+    /// Most authenticated sockets each LP ever had open at once.
+    pub peak_by_lp: std::collections::BTreeMap<u64, usize>,
 }
 
 /// The simulator, shared by every handler.
@@ -126,6 +128,7 @@ impl Sim {
                 faults: Faults::default(),
                 requests: VecDeque::new(),
                 rng: Rng::new(settings.seed),
+                peak_by_lp: std::collections::BTreeMap::new(),
             }),
             settings,
         })
@@ -289,6 +292,13 @@ impl Sim {
             .values()
             .filter(|s| s.lp_id == Some(lp_id))
             .count()
+    }
+
+    /// Records the socket count of `lp_id` after a socket of it authenticated.
+    pub fn note_peak(g: &mut Inner, lp_id: u64) {
+        let n = Sim::sockets_of(g, lp_id);
+        let peak = g.peak_by_lp.entry(lp_id).or_default();
+        *peak = (*peak).max(n);
     }
 }
 

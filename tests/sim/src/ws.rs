@@ -241,6 +241,7 @@ fn handle(
             if let Some(s) = g.sockets.get_mut(&id) {
                 s.lp_id = Some(lp);
             }
+            Sim::note_peak(&mut g, lp);
             *lp_id = Some(lp);
             tracing::info!(socket = id, lp_id = lp, "deferred auth accepted");
             (

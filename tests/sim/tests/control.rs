@@ -104,7 +104,7 @@ async fn connections_and_drop_close_and_abort() {
     let conns = sim.connections().await;
     assert_eq!(
         conns,
-        json!({"total": 3, "authenticated": 2, "unauthenticated": 1, "by_lp": {"12": 1, "13": 1}})
+        json!({"total": 3, "authenticated": 2, "unauthenticated": 1, "by_lp": {"12": 1, "13": 1}, "peak_by_lp": {"12": 1, "13": 1}})
     );
     let (s, v) = sim.post("/_sim/drop", json!({"mode": "close"})).await;
     assert_eq!((s, v["dropped"].as_u64()), (200, Some(3)));
@@ -176,6 +176,28 @@ async fn broadcast_sends_raw_text_to_every_socket() {
         .await;
     assert_eq!((s, v["sent"].as_u64()), (200, Some(1)));
     assert_eq!(recv(&mut a).await, json!({"type": "surprise"}));
+}
+
+#[tokio::test]
+async fn flood_delivers_every_frame_with_backpressure_and_peaks_are_tracked() {
+    let sim = Sim::start(&[]);
+    let (mut a, _) = auth(&sim, KEY, "").await;
+    let (_b, _) = auth(&sim, KEY, "").await;
+    let (s, v) = sim.post("/_sim/flood", json!({"count": 6000})).await;
+    assert_eq!(
+        (s, v["sent"].as_u64()),
+        (200, Some(12_000)),
+        "beyond the 4096-frame queue, nobody is cut"
+    );
+    for _ in 0..6000 {
+        let f = recv(&mut a).await;
+        assert!(["new_order", "order_taken", "pong"].contains(&f["type"].as_str().unwrap()));
+    }
+    assert_eq!(sim.connections().await["peak_by_lp"]["12"], 2);
+    assert_eq!(
+        sim.post("/_sim/flood", json!({"count": 9_000_000})).await.0,
+        400
+    );
 }
 
 #[tokio::test]
