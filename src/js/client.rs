@@ -140,6 +140,10 @@ impl Reader<'_> {
     fn number(&self, key: &str) -> Result<Option<f64>, LpError> {
         self.typed(key, "a number", JsValue::as_f64)
     }
+    /// A whole-number option (milliseconds, or a count), or `default` when absent.
+    fn whole(&self, key: &str, default: u64) -> Result<u64, LpError> {
+        whole(self.number(key)?, key, default)
+    }
     fn boolean(&self, key: &str) -> Result<Option<bool>, LpError> {
         self.typed(key, "true or false", JsValue::as_bool)
     }
@@ -237,36 +241,16 @@ fn build_config(options: JsValue) -> Result<crate::core::Config, LpError> {
         Some(_) => return Err(invalid("auth must be \"deferred\" or \"query\"")),
     };
     b.currencies = o.strings("currencies")?;
-    b.heartbeat_ms = whole(o.number("heartbeatMs")?, "heartbeatMs", b.heartbeat_ms)?;
-    b.pong_timeout_ms = whole(
-        o.number("pongTimeoutMs")?,
-        "pongTimeoutMs",
-        b.pong_timeout_ms,
-    )?;
-    b.backoff_initial_ms = whole(
-        o.number("backoffInitialMs")?,
-        "backoffInitialMs",
-        b.backoff_initial_ms,
-    )?;
-    b.backoff_max_ms = whole(o.number("backoffMaxMs")?, "backoffMaxMs", b.backoff_max_ms)?;
-    if let Some(v) = o.number("stableAfterMs")? {
-        b.stable_after_ms = Some(whole(Some(v), "stableAfterMs", 0)?);
+    b.heartbeat_ms = o.whole("heartbeatMs", b.heartbeat_ms)?;
+    b.pong_timeout_ms = o.whole("pongTimeoutMs", b.pong_timeout_ms)?;
+    b.backoff_initial_ms = o.whole("backoffInitialMs", b.backoff_initial_ms)?;
+    b.backoff_max_ms = o.whole("backoffMaxMs", b.backoff_max_ms)?;
+    if o.get("stableAfterMs").is_some() {
+        b.stable_after_ms = Some(o.whole("stableAfterMs", 0)?);
     }
-    b.connect_timeout_ms = whole(
-        o.number("connectTimeoutMs")?,
-        "connectTimeoutMs",
-        b.connect_timeout_ms,
-    )?;
-    b.request_timeout_ms = whole(
-        o.number("requestTimeoutMs")?,
-        "requestTimeoutMs",
-        b.request_timeout_ms,
-    )?;
-    b.book_capacity = whole(
-        o.number("bookCapacity")?,
-        "bookCapacity",
-        b.book_capacity as u64,
-    )? as usize;
+    b.connect_timeout_ms = o.whole("connectTimeoutMs", b.connect_timeout_ms)?;
+    b.request_timeout_ms = o.whole("requestTimeoutMs", b.request_timeout_ms)?;
+    b.book_capacity = o.whole("bookCapacity", b.book_capacity as u64)? as usize;
     b.allow_insecure = o.boolean("allowInsecure")?.unwrap_or(false);
     if let Some(f) = o.get("orderFilter") {
         b.order_filter = order_filter(&f)?;

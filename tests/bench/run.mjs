@@ -10,7 +10,7 @@ import { initSync, LpClient } from "../../pkg/rampwire_lp.js";
 import { frameMix } from "./frames.mjs";
 import { measure, PATHS } from "./throughput.mjs";
 import { startSim, until, ROOT, KEY } from "../js/sim.mjs";
-import { serveStatic, launchChromium } from "../js/static.mjs";
+import { withHarnessPage } from "../js/static.mjs";
 import { workerd } from "../js/workerd.mjs";
 import { soak } from "./soak.mjs";
 
@@ -69,23 +69,14 @@ initSync({ module: readFileSync(path.join(ROOT, "pkg/rampwire_lp_bg.wasm")) });
 const results = {};
 results.Node = await measure(LpClient, frames, 3);
 
-const web = await serveStatic(ROOT);
-const browser = await launchChromium();
-try {
-  const page = await browser.newPage();
-  await page.goto(`${web.url}/tests/js/browser-harness.html`);
-  await page.waitForFunction(() => window.ready === true);
-  results.Chromium = await page.evaluate(async (n) => {
+results.Chromium = await withHarnessPage(ROOT, (page) =>
+  page.evaluate(async (n) => {
     const { default: init, LpClient } = await import("/pkg/rampwire_lp.js");
     await init();
     const { frameMix } = await import("/tests/bench/frames.mjs");
     const { measure } = await import("/tests/bench/throughput.mjs");
     return measure(LpClient, frameMix(n), 3);
-  }, FRAMES);
-} finally {
-  await browser.close();
-  await web.close();
-}
+  }, FRAMES));
 
 // workerd's clocks stand still while code runs: time each path from outside, minus an empty run.
 {
@@ -196,13 +187,7 @@ ${botSource(sim.base)}`);
   }
 });
 
-lat["LpClient in Chromium"] = await withSim(async (sim) => {
-  const w = await serveStatic(ROOT);
-  const b = await launchChromium();
-  try {
-    const page = await b.newPage();
-    await page.goto(`${w.url}/tests/js/browser-harness.html`);
-    await page.waitForFunction(() => window.ready === true);
+lat["LpClient in Chromium"] = await withSim((sim) => withHarnessPage(ROOT, async (page) => {
     await page.evaluate(async (base) => {
       const { LpClient } = await import("/pkg/rampwire_lp.js");
       const client = new LpClient({ apiUrl: base, lpKey: "lp_a1b2c3d4" });
@@ -211,11 +196,7 @@ lat["LpClient in Chromium"] = await withSim(async (sim) => {
     }, sim.base);
     await waitConnected(sim);
     return latencies(sim, await emitOrders(sim));
-  } finally {
-    await b.close();
-    await w.close();
-  }
-});
+}));
 
 lat["LpClient in workerd"] = await withSim(async (sim) => {
   const mf = await workerd(path.join(ROOT, "tests/bench/worker-bot.mjs"), { API_URL: sim.base, LP_KEY: KEY, ORDERS: String(ORDERS) });

@@ -2,15 +2,10 @@
 // alternating close and abort). Measures JS heap, wasm memory and live WebSocket objects
 // after warm-up and at the end (after a forced GC), and the simulator's peak count of
 // sockets for the LP (must stay 1: a reconnect never overlaps its predecessor).
-import { serveStatic, launchChromium } from "../js/static.mjs";
+import { withHarnessPage } from "../js/static.mjs";
 
 export async function soak({ ROOT, sim, frames, drops, warmup = 20 }) {
-  const web = await serveStatic(ROOT);
-  const browser = await launchChromium();
-  try {
-    const page = await browser.newPage();
-    await page.goto(`${web.url}/tests/js/browser-harness.html`);
-    await page.waitForFunction(() => window.ready === true);
+  return withHarnessPage(ROOT, async (page) => {
     const cdp = await page.context().newCDPSession(page);
     await page.evaluate(async (base) => {
       const { default: init, LpClient } = await import("/pkg/rampwire_lp.js");
@@ -57,8 +52,5 @@ export async function soak({ ROOT, sim, frames, drops, warmup = 20 }) {
       peakSockets: conns.peak_by_lp["12"],
       perReconnectHeapBytes: Math.round((after.heap - before.heap) / (drops - warmup)),
     };
-  } finally {
-    await browser.close();
-    await web.close();
-  }
+  });
 }

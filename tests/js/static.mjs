@@ -68,3 +68,21 @@ export async function launchChromium() {
       "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
 }
+
+/**
+ * Runs `fn(page)` on the scenario harness page (tests/js/browser-harness.html, with the
+ * package initialised) in a fresh headless Chromium; closes browser and server afterwards.
+ */
+export async function withHarnessPage(root, fn) {
+  const web = await serveStatic(root);
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${web.url}/tests/js/browser-harness.html`);
+    await page.waitForFunction(() => window.ready === true);
+    return await fn(page);
+  } finally {
+    await browser.close();
+    await web.close();
+  }
+}
