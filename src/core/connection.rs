@@ -413,11 +413,22 @@ impl Connection {
 
     /// A text frame arrived.
     pub fn handle_frame(&mut self, socket: SocketId, now: Millis, text: &str) {
+        self.handle_decoded(socket, now, ServerMessage::decode(text));
+    }
+
+    /// A text frame arrived, already decoded by the driver (which keeps the borrowed
+    /// message, e.g. to hand an order's fields to its platform as ranges of the frame).
+    pub fn handle_decoded(
+        &mut self,
+        socket: SocketId,
+        now: Millis,
+        decoded: Result<ServerMessage<'_>, super::wire::DecodeError>,
+    ) {
         if !self.is_current(socket) || !self.socket_open {
             return;
         }
         self.saw_traffic(now);
-        match ServerMessage::decode(text) {
+        match decoded {
             Ok(msg) => self.handle_message(socket, now, msg),
             Err(e) => self.report(ErrorKind::Protocol, &e.to_string()),
         }
@@ -478,7 +489,7 @@ impl Connection {
 
     // ---- internals -----------------------------------------------------------------
 
-    fn handle_message(&mut self, socket: SocketId, now: Millis, msg: ServerMessage) {
+    fn handle_message(&mut self, socket: SocketId, now: Millis, msg: ServerMessage<'_>) {
         match msg {
             ServerMessage::AuthRequired { .. } => {
                 if !self.auth_sent {
@@ -496,9 +507,14 @@ impl Connection {
                 currencies,
             } => self.handle_init(now, orders, lp_id, currencies),
             ServerMessage::NewOrder { order } => {
-                if !self.config.order_filter.accepts(&order) {
+                if !self.config.order_filter.accepts(
+                    &order.currency,
+                    order.amount_fiat,
+                    order.amount_usd,
+                ) {
                     return;
                 }
+                let order = order.to_order();
                 if let Some(evicted) = self.book.insert(order.clone()) {
                     let id = order.id;
                     if !evicted.contains(&id) {
@@ -549,7 +565,11 @@ impl Connection {
             self.lp_id = lp_id;
         }
         if !self.config.order_filter.is_empty() {
-            orders.retain(|o| self.config.order_filter.accepts(o));
+            orders.retain(|o| {
+                self.config
+                    .order_filter
+                    .accepts(&o.currency, o.amount_fiat, o.amount_usd)
+            });
         }
         let resync = if self.has_snapshot {
             Some(self.book.resync(orders.clone()))

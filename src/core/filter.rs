@@ -1,8 +1,6 @@
 //! A client-side order policy: orders it rejects never enter the book and never reach the
 //! application (an auto-claim bot's callbacks see only candidates).
 
-use super::wire::Order;
-
 /// Which orders the application wants to hear about. Empty parts accept everything.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OrderFilter {
@@ -25,20 +23,20 @@ impl OrderFilter {
             && self.max_amount_usd.is_none()
     }
 
-    /// Whether `o` passes.
-    pub fn accepts(&self, o: &Order) -> bool {
-        if !self.currencies.is_empty() && !self.currencies.contains(&o.currency) {
+    /// Whether an order with these fields passes.
+    pub fn accepts(&self, currency: &str, amount_fiat: f64, amount_usd: f64) -> bool {
+        if !self.currencies.is_empty() && !self.currencies.iter().any(|c| c == currency) {
             return false;
         }
-        if let Some((_, max)) = self.max_amount_fiat.iter().find(|(c, _)| *c == o.currency) {
-            if o.amount_fiat > *max {
+        if let Some((_, max)) = self.max_amount_fiat.iter().find(|(c, _)| c == currency) {
+            if amount_fiat > *max {
                 return false;
             }
         }
-        if self.min_amount_usd.is_some_and(|m| o.amount_usd < m) {
+        if self.min_amount_usd.is_some_and(|m| amount_usd < m) {
             return false;
         }
-        !self.max_amount_usd.is_some_and(|m| o.amount_usd > m)
+        !self.max_amount_usd.is_some_and(|m| amount_usd > m)
     }
 }
 

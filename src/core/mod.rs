@@ -4,6 +4,7 @@
 //! in the manner of quinn-proto. Everything here runs natively under `cargo test`.
 //!
 //! - [`wire`]: every JSON message, both directions, decoded tolerantly.
+//! - [`json`]: the zero-copy JSON reader under the wire decoder.
 //! - [`connection`]: the state machine (deferred auth, heartbeat, backoff, fatal vs transient).
 //! - [`book`]: the bounded order book and its resync after reconnects.
 //! - [`filter`]: the client-side order policy.
@@ -16,6 +17,7 @@ pub mod config;
 pub mod connection;
 pub mod error;
 pub mod filter;
+pub mod json;
 pub mod rest;
 pub mod rng;
 pub mod secret;
@@ -27,7 +29,7 @@ pub use connection::{Action, Connection, Event, Millis, SocketId, State, StateCh
 pub use error::{ErrorKind, LpError};
 pub use filter::OrderFilter;
 pub use secret::LpKey;
-pub use wire::{ClientMessage, DecodeError, Order, OrderId, ServerMessage};
+pub use wire::{ClientMessage, DecodeError, Order, OrderId, OrderView, ServerMessage};
 
 #[cfg(test)]
 mod tests;

@@ -8,11 +8,9 @@
 //! us (timeout, network cut, 5xx). Unknown claims are reconciled with
 //! `GET /api/orders/{id}` ([`reconcile`]), never blindly retried.
 
-use serde::Deserialize;
-
 use super::config::Config;
 use super::error::{ErrorKind, LpError};
-use super::wire::{push_u64, truncate, OrderId};
+use super::wire::{object_fields, push_u64, truncate, OrderId};
 
 /// An HTTP method this client uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,27 +85,30 @@ impl Operation {
 }
 
 /// The fields of a REST order this client reasons about (the JS caller gets the whole body).
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrderState {
     /// The order id.
-    #[serde(deserialize_with = "super::wire::de_id_pub")]
     pub id: OrderId,
     /// Lifecycle word.
-    #[serde(default)]
     pub status: String,
     /// The LP that claimed it; null while open.
-    #[serde(default, deserialize_with = "super::wire::de_opt_id_pub")]
     pub lp_id: Option<u64>,
 }
 
 impl OrderState {
-    /// Parses a REST order body.
+    /// Parses a REST order body (tolerant like the wire: ids may be numeric strings).
     pub fn parse(body: &str) -> Result<Self, LpError> {
-        serde_json::from_str(body).map_err(|_| {
+        let bad = || {
             LpError::new(
                 ErrorKind::Protocol,
                 "the server's order JSON has no usable id/status",
             )
+        };
+        let [id, status, lp_id] = object_fields(body, ["id", "status", "lp_id"]).ok_or_else(bad)?;
+        Ok(OrderState {
+            id: id.id().ok_or_else(bad)?,
+            status: status.text().into_owned(),
+            lp_id: lp_id.id(),
         })
     }
 }
@@ -146,15 +147,11 @@ pub fn error_for(op: Operation, status: u16, body: &str, config: &Config) -> LpE
 
 /// `{"error": "..."}` or `{"message": "..."}`, if the body has one.
 fn server_message(body: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct ErrorBody {
-        #[serde(default, deserialize_with = "super::wire::de_string_pub")]
-        error: String,
-        #[serde(default, deserialize_with = "super::wire::de_string_pub")]
-        message: String,
-    }
-    let b: ErrorBody = serde_json::from_str(body).ok()?;
-    [b.error, b.message].into_iter().find(|m| !m.is_empty())
+    let [error, message] = object_fields(body, ["error", "message"])?;
+    [error.text(), message.text()]
+        .into_iter()
+        .find(|m| !m.is_empty())
+        .map(|m| m.into_owned())
 }
 
 /// What an HTTP claim attempt established.

@@ -63,9 +63,3 @@ impl fmt::Debug for LpKey {
         f.write_str("LpKey(<redacted>)")
     }
 }
-
-impl serde::Serialize for LpKey {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}

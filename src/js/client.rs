@@ -12,15 +12,15 @@ use std::rc::{Rc, Weak};
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::future_to_promise;
 
 use super::convert;
+use super::frames::{self, Events, Frames};
+use super::options::{build_config, invalid, order_id, whole};
 use super::platform::{self, now_ms};
 use super::socket::{Socket, SocketEvent};
 use crate::core::{
-    Action, AuthMode, ConfigBuilder, Connection, ErrorKind, Event, LpError, Millis, OrderId,
-    SocketId, State,
+    Action, Connection, DecodeError, ErrorKind, Event, LpError, Millis, OrderId, SocketId, State,
 };
 
 /// Event names `on()` accepts.
@@ -34,7 +34,7 @@ const EVENTS: [&str; 7] = [
     "error",
 ];
 /// Listeners per client; more is a leak in the caller.
-const MAX_LISTENERS: usize = 1_000;
+const MAX_LISTENERS: u32 = 1_000;
 /// `connect()` promises waiting at once.
 const MAX_CONNECT_WAITERS: usize = 100;
 
@@ -44,8 +44,11 @@ pub(super) struct Inner {
     pub core: Connection,
     socket: Option<(SocketId, Socket)>,
     timer: Option<(Millis, Timeout)>,
-    listeners: Vec<(u32, &'static str, Function)>,
-    next_listener: u32,
+    /// Listeners and frame delivery (events.js).
+    events: Events,
+    frames: Frames,
+    /// The frame handler and scratch allocator events.js calls (they hold only a `Weak`).
+    _frame_handlers: (FrameHandler, ReserveHandler),
     connect_waiters: Vec<Waiter>,
     ws_claims: BTreeMap<OrderId, Waiter>,
     /// Orders with an HTTP claim (or its reconciliation) under way: never claimed twice at once.
@@ -53,209 +56,13 @@ pub(super) struct Inner {
 }
 
 pub(super) type Shared = Rc<RefCell<Inner>>;
+type FrameHandler = Closure<dyn FnMut(u32, u32) -> u32>;
+type ReserveHandler = Closure<dyn FnMut(u32) -> u32>;
 
 /// A Rampwire LP client: order discovery over the WebSocket, claims over HTTP.
 #[wasm_bindgen]
 pub struct LpClient {
     inner: Shared,
-    /// `off(id)` behind every unsubscribe function; lives as long as the client.
-    off: Closure<dyn FnMut(u32)>,
-}
-
-/// Every key of `LpClientOptions` (serde-wasm-bindgen reads only known keys, so typos
-/// such as `heartbeatMS` are caught here).
-const OPTION_KEYS: [&str; 15] = [
-    "apiUrl",
-    "lpKey",
-    "currencies",
-    "wsUrl",
-    "auth",
-    "heartbeatMs",
-    "pongTimeoutMs",
-    "backoffInitialMs",
-    "backoffMaxMs",
-    "stableAfterMs",
-    "connectTimeoutMs",
-    "requestTimeoutMs",
-    "bookCapacity",
-    "allowInsecure",
-    "orderFilter",
-];
-
-fn invalid(message: &str) -> LpError {
-    LpError::new(ErrorKind::InvalidArgument, message)
-}
-
-fn whole(v: Option<f64>, name: &str, default: u64) -> Result<u64, LpError> {
-    match v {
-        None => Ok(default),
-        Some(f) if f.is_finite() && f >= 0.0 && f.fract() == 0.0 && f <= 9.0e15 => Ok(f as u64),
-        Some(_) => {
-            let mut m = String::from(name);
-            m.push_str(" must be a whole, non-negative number of milliseconds");
-            Err(invalid(&m))
-        }
-    }
-}
-
-/// A JS number that must be an order id.
-pub(super) fn order_id(v: f64) -> Result<OrderId, LpError> {
-    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
-        Ok(v as OrderId)
-    } else {
-        Err(invalid("order id must be a whole, non-negative number"))
-    }
-}
-
-/// Reads one option: `undefined`/`null` is absent; a value of the wrong type is an error
-/// that names the option (never its value).
-struct Reader<'a>(&'a JsValue);
-
-impl Reader<'_> {
-    fn get(&self, key: &str) -> Option<JsValue> {
-        js_sys::Reflect::get(self.0, &JsValue::from_str(key))
-            .ok()
-            .filter(|v| !v.is_undefined() && !v.is_null())
-    }
-    fn wrong(key: &str, what: &str) -> LpError {
-        let mut m = String::from(key);
-        m.push_str(" must be ");
-        m.push_str(what);
-        invalid(&m)
-    }
-    /// The option converted by `conv`, or an error saying it must be `what`.
-    fn typed<T>(
-        &self,
-        key: &str,
-        what: &str,
-        conv: impl Fn(&JsValue) -> Option<T>,
-    ) -> Result<Option<T>, LpError> {
-        self.get(key)
-            .map(|v| conv(&v).ok_or_else(|| Self::wrong(key, what)))
-            .transpose()
-    }
-    fn string(&self, key: &str) -> Result<Option<String>, LpError> {
-        self.typed(key, "a string", JsValue::as_string)
-    }
-    fn number(&self, key: &str) -> Result<Option<f64>, LpError> {
-        self.typed(key, "a number", JsValue::as_f64)
-    }
-    /// A whole-number option (milliseconds, or a count), or `default` when absent.
-    fn whole(&self, key: &str, default: u64) -> Result<u64, LpError> {
-        whole(self.number(key)?, key, default)
-    }
-    fn boolean(&self, key: &str) -> Result<Option<bool>, LpError> {
-        self.typed(key, "true or false", JsValue::as_bool)
-    }
-    fn strings(&self, key: &str) -> Result<Vec<String>, LpError> {
-        let Some(v) = self.get(key) else {
-            return Ok(Vec::new());
-        };
-        if !js_sys::Array::is_array(&v) {
-            return Err(Self::wrong(key, "an array of strings"));
-        }
-        js_sys::Array::from(&v)
-            .iter()
-            .map(|i| {
-                i.as_string()
-                    .ok_or_else(|| Self::wrong(key, "an array of strings"))
-            })
-            .collect()
-    }
-}
-
-/// `orderFilter: { currencies?, maxAmountFiat?: { KES: 20000 }, minAmountUsd?, maxAmountUsd? }`
-fn order_filter(v: &JsValue) -> Result<crate::core::OrderFilter, LpError> {
-    if !v.is_object() {
-        return Err(invalid("orderFilter must be an object"));
-    }
-    let known = [
-        "currencies",
-        "maxAmountFiat",
-        "minAmountUsd",
-        "maxAmountUsd",
-    ];
-    for key in js_sys::Object::keys(v.unchecked_ref::<js_sys::Object>()).iter() {
-        if !known.contains(&key.as_string().unwrap_or_default().as_str()) {
-            return Err(invalid(
-                "orderFilter takes currencies, maxAmountFiat, minAmountUsd and maxAmountUsd",
-            ));
-        }
-    }
-    let r = Reader(v);
-    let mut max_amount_fiat = Vec::new();
-    if let Some(m) = r.get("maxAmountFiat") {
-        if !m.is_object() {
-            return Err(invalid(
-                "orderFilter.maxAmountFiat must be an object like { KES: 20000 }",
-            ));
-        }
-        for entry in js_sys::Object::entries(m.unchecked_ref::<js_sys::Object>()).iter() {
-            let pair = js_sys::Array::from(&entry);
-            let (k, amount) = (pair.get(0).as_string(), pair.get(1).as_f64());
-            match (k, amount) {
-                (Some(k), Some(a)) => max_amount_fiat.push((k, a)),
-                _ => return Err(invalid("orderFilter.maxAmountFiat values must be numbers")),
-            }
-        }
-    }
-    Ok(crate::core::OrderFilter {
-        currencies: r.strings("currencies")?,
-        max_amount_fiat,
-        min_amount_usd: r.number("minAmountUsd")?,
-        max_amount_usd: r.number("maxAmountUsd")?,
-    })
-}
-
-fn build_config(options: JsValue) -> Result<crate::core::Config, LpError> {
-    if !options.is_object() {
-        return Err(invalid(
-            "new LpClient(options): options must be an object with apiUrl and lpKey",
-        ));
-    }
-    for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
-        let key = key.as_string().unwrap_or_default();
-        if !OPTION_KEYS.contains(&key.as_str()) {
-            let mut m = String::from("unknown LpClient option \"");
-            m.push_str(crate::core::wire::truncate(&key, 40));
-            m.push_str("\" (known: ");
-            m.push_str(&OPTION_KEYS.join(", "));
-            m.push(')');
-            return Err(invalid(&m));
-        }
-    }
-    let o = Reader(&options);
-    let api_url = o
-        .string("apiUrl")?
-        .ok_or_else(|| invalid("apiUrl is required"))?;
-    let lp_key = o
-        .string("lpKey")?
-        .ok_or_else(|| invalid("lpKey is required"))?;
-    let mut b = ConfigBuilder::new(&api_url, &lp_key);
-    if let Some(u) = o.string("wsUrl")? {
-        b = b.ws_url(&u);
-    }
-    b.auth = match o.string("auth")?.as_deref() {
-        None | Some("deferred") => AuthMode::Deferred,
-        Some("query") => AuthMode::Query,
-        Some(_) => return Err(invalid("auth must be \"deferred\" or \"query\"")),
-    };
-    b.currencies = o.strings("currencies")?;
-    b.heartbeat_ms = o.whole("heartbeatMs", b.heartbeat_ms)?;
-    b.pong_timeout_ms = o.whole("pongTimeoutMs", b.pong_timeout_ms)?;
-    b.backoff_initial_ms = o.whole("backoffInitialMs", b.backoff_initial_ms)?;
-    b.backoff_max_ms = o.whole("backoffMaxMs", b.backoff_max_ms)?;
-    if o.get("stableAfterMs").is_some() {
-        b.stable_after_ms = Some(o.whole("stableAfterMs", 0)?);
-    }
-    b.connect_timeout_ms = o.whole("connectTimeoutMs", b.connect_timeout_ms)?;
-    b.request_timeout_ms = o.whole("requestTimeoutMs", b.request_timeout_ms)?;
-    b.book_capacity = o.whole("bookCapacity", b.book_capacity as u64)? as usize;
-    b.allow_insecure = o.boolean("allowInsecure")?.unwrap_or(false);
-    if let Some(f) = o.get("orderFilter") {
-        b.order_filter = order_filter(&f)?;
-    }
-    b.build()
 }
 
 #[wasm_bindgen]
@@ -266,23 +73,40 @@ impl LpClient {
         #[wasm_bindgen(unchecked_param_type = "LpClientOptions")] options: JsValue,
     ) -> Result<LpClient, JsValue> {
         let config = build_config(options).map_err(|e| convert::error(&e))?;
-        let inner = Rc::new(RefCell::new(Inner {
-            core: Connection::new(config, platform::random_seed()),
-            socket: None,
-            timer: None,
-            listeners: Vec::new(),
-            next_listener: 1,
-            connect_waiters: Vec::new(),
-            ws_claims: BTreeMap::new(),
-            http_claims: BTreeSet::new(),
-        }));
-        let weak = Rc::downgrade(&inner);
-        let off = Closure::<dyn FnMut(u32)>::new(move |id: u32| {
-            if let Some(rc) = weak.upgrade() {
-                rc.borrow_mut().listeners.retain(|(i, _, _)| *i != id);
-            }
+        let frames = Frames::new();
+        let header = frames.header_address();
+        let inner = Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
+            let w = weak.clone();
+            let handle = FrameHandler::new(move |socket, len| on_frame(&w, SocketId(socket), len));
+            let w = weak.clone();
+            let reserve = ReserveHandler::new(move |bytes: u32| {
+                w.upgrade()
+                    .and_then(|rc| {
+                        rc.try_borrow_mut()
+                            .ok()
+                            .map(|mut i| i.frames.reserve(bytes as usize))
+                    })
+                    .unwrap_or(0)
+            });
+            let events = Events::new(
+                &wasm_bindgen::memory(),
+                handle.as_ref(),
+                reserve.as_ref(),
+                header,
+            );
+            RefCell::new(Inner {
+                core: Connection::new(config, platform::random_seed()),
+                socket: None,
+                timer: None,
+                events,
+                frames,
+                connect_waiters: Vec::new(),
+                ws_claims: BTreeMap::new(),
+                http_claims: BTreeSet::new(),
+                _frame_handlers: (handle, reserve),
+            })
         });
-        Ok(LpClient { inner, off })
+        Ok(LpClient { inner })
     }
 
     /// Subscribes to an event; returns a function that unsubscribes.
@@ -292,16 +116,13 @@ impl LpClient {
             .iter()
             .find(|e| **e == event)
             .ok_or_else(|| convert::error(&invalid("unknown event name; use one of init, order, order_taken, order_removed, claimed, state, error")))?;
-        let mut inner = self.inner.borrow_mut();
-        if inner.listeners.len() >= MAX_LISTENERS {
+        let inner = self.inner.borrow();
+        if inner.events.size() >= MAX_LISTENERS {
             return Err(convert::error(&invalid(
                 "too many listeners (1000): unsubscribe the ones you no longer need",
             )));
         }
-        let id = inner.next_listener;
-        inner.next_listener = inner.next_listener.wrapping_add(1);
-        inner.listeners.push((id, name, listener));
-        Ok(convert::unsubscriber(self.off.as_ref(), id))
+        Ok(inner.events.on(name, &listener))
     }
 
     /// Connects; resolves with the first `init` payload, rejects with an `LpError` on a
@@ -519,7 +340,8 @@ pub(super) fn drive(rc: &Shared) {
                         let weak = Rc::downgrade(rc);
                         let handler: Rc<dyn Fn(SocketEvent)> =
                             Rc::new(move |ev| on_socket(&weak, socket, ev));
-                        match Socket::open(&url, handler) {
+                        let on_message = inner.events.listener(socket.0);
+                        match Socket::open(&url, handler, &on_message) {
                             Ok(s) => inner.socket = Some((socket, s)),
                             Err(e) => {
                                 let mut m = String::from("cannot create a WebSocket: ");
@@ -643,12 +465,60 @@ fn on_socket(weak: &Weak<RefCell<Inner>>, socket: SocketId, ev: SocketEvent) {
     drive(&rc);
 }
 
+/// A text frame events.js wrote into the scratch (or a non-text one, see `frames`);
+/// returns how many record entries it left for JS to deliver.
+fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
+    let Some(rc) = weak.upgrade() else { return 0 };
+    let Ok(mut guard) = rc.try_borrow_mut() else {
+        // Fired from inside a client call: the scratch is ours until we return, so take
+        // a copy and handle it right after, the ordinary way.
+        let copy = rc.try_borrow().ok().and_then(|i| {
+            let bytes = i.frames.scratch.get(..len as usize)?;
+            Some(String::from_utf8_lossy(bytes).into_owned())
+        });
+        let event = copy.map_or(SocketEvent::Binary, SocketEvent::Text);
+        let weak = weak.clone();
+        wasm_bindgen_futures::spawn_local(async move { on_socket(&weak, socket, event) });
+        return 0;
+    };
+    let now = now_ms();
+    {
+        let Inner { core, frames, .. } = &mut *guard;
+        frames.begin();
+        match len {
+            frames::BINARY => core.handle_binary(socket, now),
+            frames::TOO_LARGE => core.handle_decoded(socket, now, Err(DecodeError::TooLarge)),
+            _ => frames.decode(len as usize, |decoded| {
+                core.handle_decoded(socket, now, decoded)
+            }),
+        }
+    }
+    drop(guard);
+    drive(&rc);
+    let count = rc.borrow_mut().frames.finish();
+    count
+}
+
 fn has_listener(rc: &Shared, name: &str) -> bool {
-    rc.borrow().listeners.iter().any(|(_, n, _)| *n == name)
+    rc.borrow().events.has(name)
 }
 
 /// Settles promises and calls listeners for one core event.
 fn dispatch(rc: &Shared, event: Event) {
+    {
+        // While a frame is handled, the frequent events go to the record as numbers.
+        let mut inner = rc.borrow_mut();
+        if inner.frames.collecting() {
+            match &event {
+                Event::Order(o) if inner.frames.order(o.id, o.amount_fiat, o.amount_usd) => return,
+                Event::OrderTaken(id) => return inner.frames.taken(*id),
+                Event::OrderRemoved { order_id, reason } => {
+                    return inner.frames.removed(*order_id, *reason)
+                }
+                _ => {}
+            }
+        }
+    }
     // Payloads are built only for events someone listens to (the hot path at high rates).
     let wanted = |name| has_listener(rc, name);
     let (name, payload): (&str, JsValue) = match event {
@@ -737,20 +607,19 @@ fn dispatch(rc: &Shared, event: Event) {
     emit(rc, name, &payload);
 }
 
-/// Calls every listener of `name` (a snapshot: listeners may unsubscribe while called).
+/// Calls every listener of `name` (events.js iterates a snapshot, so listeners may
+/// unsubscribe while called); while a frame is handled, queues it for its turn instead.
 pub(super) fn emit(rc: &Shared, name: &str, payload: &JsValue) {
-    let targets: Vec<Function> = rc
-        .borrow()
-        .listeners
-        .iter()
-        .filter(|(_, n, _)| *n == name)
-        .map(|(_, _, f)| f.clone())
-        .collect();
-    for f in targets {
-        if let Err(e) = f.call1(&JsValue::NULL, payload) {
-            platform::report_listener_error(name, &e);
+    let events = {
+        let mut inner = rc.borrow_mut();
+        if inner.frames.collecting() {
+            inner.events.queue(name, payload);
+            inner.frames.queued();
+            return;
         }
-    }
+        inner.events.clone()
+    };
+    events.emit(name, payload);
 }
 
 impl Drop for LpClient {
@@ -761,6 +630,7 @@ impl Drop for LpClient {
             while inner.core.poll_action().is_some() {}
             inner.socket = None;
             inner.timer = None;
+            inner.events.close();
         }
     }
 }

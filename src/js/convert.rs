@@ -16,8 +16,6 @@ extern "C" {
         status: Option<u16>,
         order_id: Option<f64>,
     ) -> JsValue;
-    /// An idempotent `() => off(id)`.
-    pub fn unsubscriber(off: &JsValue, id: u32) -> js_sys::Function;
 }
 
 /// Sets `key` on `obj` (a plain object: the set cannot fail). Keys are interned: each

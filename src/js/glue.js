@@ -1,4 +1,4 @@
-// Small JS helpers the Rust side cannot express: an Error subclass and a closure factory.
+// The error class of the package: a JS Error subclass the Rust side creates.
 
 /** An error from rampwire-lp: `kind` says what class of failure; never holds the key. */
 export class LpError extends Error {
@@ -13,14 +13,4 @@ export class LpError extends Error {
 
 export function makeLpError(kind, message, status, orderId) {
   return new LpError(kind, message, status, orderId);
-}
-
-/** An idempotent unsubscribe function that calls `off(id)` once. */
-export function unsubscriber(off, id) {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    try { off(id); } catch (_) { /* the client was freed: nothing left to unsubscribe */ }
-  };
 }

@@ -1,6 +1,9 @@
 //! The JavaScript face of the crate (wasm32 only): `LpClient` and its TypeScript types.
 //!
 //! - [`client`]: `LpClient`, which drives the core with the platform's socket and timers.
+//! - [`frames`] (with `events.js`): the frame path, one boundary crossing per frame, and
+//!   the listeners.
+//! - [`options`]: reading `LpClientOptions` strictly.
 //! - [`claims`]: claim / fiat-sent / lookups over HTTP, with reconciliation.
 //! - [`socket`], [`http`], [`platform`]: thin owners of the platform's WebSocket, fetch, globals.
 //! - [`convert`]: Rust values to the JS shapes of the API; [`types`]: the TypeScript declarations.
@@ -8,7 +11,9 @@
 mod claims;
 pub mod client;
 mod convert;
+mod frames;
 mod http;
+mod options;
 mod platform;
 mod socket;
 mod types;

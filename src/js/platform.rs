@@ -31,8 +31,3 @@ pub fn random_seed() -> u64 {
 pub fn retire<T: 'static>(value: T) {
     wasm_bindgen_futures::spawn_local(async move { drop(value) });
 }
-
-/// Reports a throwing listener without the key (listeners are user code).
-pub fn report_listener_error(event: &str, err: &JsValue) {
-    web_sys::console::error_3(&"rampwire-lp: a listener for".into(), &event.into(), err);
-}

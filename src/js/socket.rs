@@ -6,13 +6,13 @@ use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{BinaryType, CloseEvent, Event, MessageEvent, WebSocket};
+use web_sys::{BinaryType, CloseEvent, Event, WebSocket};
 
 /// What the socket reports.
 pub enum SocketEvent {
     /// `open`
     Open,
-    /// A text frame.
+    /// A text frame that could not take the frame path (it arrived during a client call).
     Text(String),
     /// A binary frame (the protocol has none).
     Binary,
@@ -20,30 +20,27 @@ pub enum SocketEvent {
     Closed(u16),
 }
 
-/// An open or opening socket with its four listeners.
+/// An open or opening socket with its listeners (the message one is events.js's).
 pub struct Socket {
     ws: WebSocket,
     close_with: Cell<(u16, &'static str)>,
     _on_open: Closure<dyn FnMut(Event)>,
-    _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_close: Closure<dyn FnMut(CloseEvent)>,
     _on_error: Closure<dyn FnMut(Event)>,
 }
 
 impl Socket {
-    /// Opens `url`; `handler` hears every event until the socket is dropped.
-    pub fn open(url: &str, handler: Rc<dyn Fn(SocketEvent)>) -> Result<Socket, JsValue> {
+    /// Opens `url`; `handler` hears open/close/error until the socket is dropped, and
+    /// `on_message` (the frame pump of events.js) hears the frames.
+    pub fn open(
+        url: &str,
+        handler: Rc<dyn Fn(SocketEvent)>,
+        on_message: &js_sys::Function,
+    ) -> Result<Socket, JsValue> {
         let ws = WebSocket::new(url)?;
         ws.set_binary_type(BinaryType::Arraybuffer);
         let h = handler.clone();
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_| h(SocketEvent::Open));
-        let h = handler.clone();
-        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            match e.data().as_string() {
-                Some(text) => h(SocketEvent::Text(text)),
-                None => h(SocketEvent::Binary),
-            }
-        });
         let h = handler.clone();
         let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |e: CloseEvent| {
             h(SocketEvent::Closed(e.code()))
@@ -51,14 +48,13 @@ impl Socket {
         let h = handler;
         let on_error = Closure::<dyn FnMut(Event)>::new(move |_| h(SocketEvent::Closed(0)));
         ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
-        ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        ws.set_onmessage(Some(on_message));
         ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
         ws.set_onerror(Some(on_error.as_ref().unchecked_ref()));
         Ok(Socket {
             ws,
             close_with: Cell::new((1000, "client closed")),
             _on_open: on_open,
-            _on_message: on_message,
             _on_close: on_close,
             _on_error: on_error,
         })

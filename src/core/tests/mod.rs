@@ -6,5 +6,6 @@ mod backoff_tests;
 mod book_tests;
 mod config_tests;
 mod connection_tests;
+mod json_tests;
 mod rest_tests;
 mod wire_tests;

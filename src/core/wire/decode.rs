@@ -1,0 +1,429 @@
+//! Tolerant decoding of server frames, in one pass over the frame.
+//!
+//! The rules: a number may be an integer, a float or a numeric string; an optional field
+//! that is missing, null or of another type counts as absent; unknown fields and types
+//! are ignored. Only what a message cannot do without (`order` with a whole, non-negative
+//! `id`, a claim's `order_id`) makes it a [`DecodeError::BadShape`], and only a document
+//! that is not JSON makes it [`DecodeError::NotJson`] (checked first, as serde_json would).
+
+use std::borrow::Cow;
+
+use super::{truncate, DecodeError, Order, OrderId, OrderView, ServerMessage};
+use crate::core::json::{self, JsonError, Reader, Value};
+
+type Res<T> = Result<T, JsonError>;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Init,
+    NewOrder,
+    OrderTaken,
+    Claimed,
+    Pong,
+    AuthRequired,
+    Error,
+    Unknown,
+}
+
+impl Kind {
+    fn of(name: &str) -> Kind {
+        match name {
+            "init" => Kind::Init,
+            "new_order" => Kind::NewOrder,
+            "order_taken" => Kind::OrderTaken,
+            "claimed" => Kind::Claimed,
+            "pong" => Kind::Pong,
+            "auth_required" => Kind::AuthRequired,
+            "error" => Kind::Error,
+            _ => Kind::Unknown,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Init => "init",
+            Kind::NewOrder => "new_order",
+            Kind::OrderTaken => "order_taken",
+            Kind::Claimed => "claimed",
+            Kind::Pong => "pong",
+            Kind::AuthRequired => "auth_required",
+            Kind::Error => "error",
+            Kind::Unknown => "unknown",
+        }
+    }
+
+    fn wants(self, f: Field) -> bool {
+        use Field::*;
+        matches!(
+            (self, f),
+            (Kind::Init, Orders | LpId | Currencies)
+                | (Kind::NewOrder, Order)
+                | (Kind::OrderTaken | Kind::Claimed, OrderId)
+                | (Kind::Pong, Ts)
+                | (Kind::AuthRequired, Message)
+                | (Kind::Error, Message | OrderId)
+        )
+    }
+}
+
+/// The top-level fields any message reads.
+#[derive(Clone, Copy)]
+enum Field {
+    Orders,
+    LpId,
+    Currencies,
+    Order,
+    OrderId,
+    Ts,
+    Message,
+}
+const FIELDS: usize = 7;
+
+impl Field {
+    fn of(key: &str) -> Option<Field> {
+        Some(match key {
+            "orders" => Field::Orders,
+            "lp_id" => Field::LpId,
+            "currencies" => Field::Currencies,
+            "order" => Field::Order,
+            "order_id" => Field::OrderId,
+            "ts" => Field::Ts,
+            "message" => Field::Message,
+            _ => return None,
+        })
+    }
+}
+
+/// What the fields said so far; `bad` keeps the first shape problem.
+#[derive(Default)]
+struct Parts<'a> {
+    orders: Vec<Order>,
+    lp_id: Option<u64>,
+    currencies: Vec<String>,
+    order: Option<OrderView<'a>>,
+    order_id: Option<OrderId>,
+    ts: Option<f64>,
+    message: Cow<'a, str>,
+    bad: Option<&'static str>,
+}
+
+impl<'a> Parts<'a> {
+    fn flag(&mut self, detail: &'static str) {
+        self.bad.get_or_insert(detail);
+    }
+
+    /// Reads the value of field `f` of a `kind` message from `r`.
+    fn read(&mut self, kind: Kind, f: Field, r: &mut Reader<'a>) -> Res<()> {
+        match f {
+            Field::Orders => match r.value()? {
+                Value::Array => {
+                    while r.next_item()? {
+                        match order(r)? {
+                            Some(o) => self.orders.push(o.to_order()),
+                            None => self
+                                .flag("\"orders\" holds an entry that is not an order with an id"),
+                        }
+                    }
+                }
+                Value::Null => {}
+                v => {
+                    r.skip(v)?;
+                    self.flag("\"orders\" is not a list");
+                }
+            },
+            Field::LpId => self.lp_id = scalar(r)?.id(),
+            Field::Currencies => self.currencies = strings(r)?,
+            Field::Order => {
+                self.order = order(r)?;
+                if self.order.is_none() {
+                    self.flag("\"order\" is not an order with an id");
+                }
+            }
+            Field::OrderId => {
+                self.order_id = scalar(r)?.id();
+                // A claim answer is about nothing without it; an error may omit it.
+                if self.order_id.is_none() && kind != Kind::Error {
+                    self.flag("\"order_id\" is not an id");
+                }
+            }
+            Field::Ts => self.ts = scalar(r)?.f64(),
+            Field::Message => self.message = scalar(r)?.text(),
+        }
+        Ok(())
+    }
+}
+
+impl<'a> ServerMessage<'a> {
+    /// Decodes one text frame.
+    pub fn decode(text: &'a str) -> Result<Self, DecodeError> {
+        let (kind, name, mut parts) = match scan(text) {
+            Ok(Some(found)) => found,
+            Ok(None) => return Err(DecodeError::NoType),
+            Err(e) => return Err(not_json(e)),
+        };
+        let required = match kind {
+            Kind::NewOrder if parts.order.is_none() => Some("missing \"order\""),
+            Kind::OrderTaken | Kind::Claimed if parts.order_id.is_none() => {
+                Some("missing \"order_id\"")
+            }
+            _ => None,
+        };
+        if let Some(detail) = parts.bad.or(required) {
+            return Err(DecodeError::BadShape {
+                kind: kind.name(),
+                detail,
+            });
+        }
+        Ok(match kind {
+            Kind::Init => ServerMessage::Init {
+                orders: parts.orders,
+                lp_id: parts.lp_id,
+                currencies: parts.currencies,
+            },
+            Kind::NewOrder => match parts.order.take() {
+                Some(order) => ServerMessage::NewOrder { order },
+                None => return Err(DecodeError::NoType),
+            },
+            Kind::OrderTaken => ServerMessage::OrderTaken {
+                order_id: parts.order_id.unwrap_or_default(),
+            },
+            Kind::Claimed => ServerMessage::Claimed {
+                order_id: parts.order_id.unwrap_or_default(),
+            },
+            Kind::Pong => ServerMessage::Pong { ts: parts.ts },
+            Kind::AuthRequired => ServerMessage::AuthRequired {
+                message: parts.message,
+            },
+            Kind::Error => ServerMessage::Error {
+                message: parts.message,
+                order_id: parts.order_id,
+            },
+            Kind::Unknown => ServerMessage::Unknown {
+                kind: match name {
+                    Cow::Borrowed(s) => Cow::Borrowed(truncate(s, 64)),
+                    Cow::Owned(s) => Cow::Owned(truncate(&s, 64).to_owned()),
+                },
+            },
+        })
+    }
+}
+
+/// One pass over the frame: validates all of it, reads the fields its `type` needs.
+/// `None`: JSON, but not an object with a string `type`.
+fn scan(text: &str) -> Res<Option<(Kind, Cow<'_, str>, Parts<'_>)>> {
+    let mut r = Reader::new(text);
+    let top = r.value()?;
+    if top != Value::Object {
+        r.skip(top)?;
+        r.finish()?;
+        return Ok(None);
+    }
+    let mut kind: Option<(Kind, Cow<str>)> = None;
+    let mut parts = Parts::default();
+    // Fields that came before `type` are read once it is known, from where they start.
+    let mut early = [usize::MAX; FIELDS];
+    while let Some(key) = r.next_key()? {
+        let key = key.value();
+        if key == "type" {
+            kind = match r.value()? {
+                Value::Str(s) => {
+                    let name = s.value();
+                    Some((Kind::of(&name), name))
+                }
+                v => {
+                    r.skip(v)?;
+                    None
+                }
+            };
+            continue;
+        }
+        match (Field::of(&key), &kind) {
+            (Some(f), Some((k, _))) if k.wants(f) => {
+                early[f as usize] = usize::MAX;
+                parts.read(*k, f, &mut r)?;
+            }
+            (Some(f), None) => {
+                early[f as usize] = r.offset();
+                skip_value(&mut r)?;
+            }
+            _ => skip_value(&mut r)?,
+        }
+    }
+    r.finish()?;
+    let Some((k, name)) = kind else {
+        return Ok(None);
+    };
+    for (i, f) in [
+        Field::Orders,
+        Field::LpId,
+        Field::Currencies,
+        Field::Order,
+        Field::OrderId,
+        Field::Ts,
+        Field::Message,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        if early[i] != usize::MAX && k.wants(f) {
+            let rest = text.get(early[i]..).unwrap_or_default();
+            parts.read(k, f, &mut Reader::new(rest))?;
+        }
+    }
+    Ok(Some((k, name, parts)))
+}
+
+fn skip_value(r: &mut Reader<'_>) -> Res<()> {
+    let v = r.value()?;
+    r.skip(v)
+}
+
+fn not_json(e: JsonError) -> DecodeError {
+    let mut s = String::from(if e.eof {
+        "unexpected end of input at byte "
+    } else {
+        "syntax error at byte "
+    });
+    super::push_u64(&mut s, e.at as u64);
+    DecodeError::NotJson(s)
+}
+
+/// An order object; `None` (the value read to its end) if it is not one or has no valid id.
+fn order<'a>(r: &mut Reader<'a>) -> Res<Option<OrderView<'a>>> {
+    let v = r.value()?;
+    if v != Value::Object {
+        r.skip(v)?;
+        return Ok(None);
+    }
+    let mut id = None;
+    let mut o = OrderView {
+        id: 0,
+        amount_fiat: 0.0,
+        currency: Cow::Borrowed(""),
+        amount_usd: 0.0,
+        crypto_symbol: Cow::Borrowed(""),
+        crypto_chain: Cow::Borrowed(""),
+        status: Cow::Borrowed(""),
+        created_at: Cow::Borrowed(""),
+    };
+    while let Some(key) = r.next_key()? {
+        match &*key.value() {
+            "id" => id = scalar(r)?.id(),
+            "amount_fiat" => o.amount_fiat = scalar(r)?.f64().unwrap_or(0.0),
+            "currency" => o.currency = scalar(r)?.text(),
+            "amount_usd" => o.amount_usd = scalar(r)?.f64().unwrap_or(0.0),
+            "crypto_symbol" => o.crypto_symbol = scalar(r)?.text(),
+            "crypto_chain" => o.crypto_chain = scalar(r)?.text(),
+            "status" => o.status = scalar(r)?.text(),
+            "created_at" => o.created_at = scalar(r)?.text(),
+            _ => skip_value(r)?,
+        }
+    }
+    Ok(id.map(|id| OrderView { id, ..o }))
+}
+
+/// A list of strings; also the spec's query form `"KES,NGN"` in one string. Anything
+/// else is an empty list.
+fn strings(r: &mut Reader<'_>) -> Res<Vec<String>> {
+    let mut out = Vec::new();
+    match r.value()? {
+        Value::Array => {
+            while r.next_item()? {
+                match r.value()? {
+                    Value::Str(s) => out.push(s.value().into_owned()),
+                    v => r.skip(v)?,
+                }
+            }
+        }
+        Value::Str(s) => out.extend(
+            s.value()
+                .split(',')
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(str::to_owned),
+        ),
+        v => r.skip(v)?,
+    }
+    Ok(out)
+}
+
+/// The top-level fields `names` of a JSON object, as scalars (absent where missing or
+/// not scalars); `None` if `text` is not a JSON object. For REST bodies.
+pub(crate) fn object_fields<'a, const N: usize>(
+    text: &'a str,
+    names: [&str; N],
+) -> Option<[Scalar<'a>; N]> {
+    let mut r = Reader::new(text);
+    if r.value().ok()? != Value::Object {
+        return None;
+    }
+    let mut out = [(); N].map(|_| Scalar::Absent);
+    while let Some(key) = r.next_key().ok()? {
+        let key = key.value();
+        match names.iter().position(|n| *n == key) {
+            Some(i) => out[i] = scalar(&mut r).ok()?,
+            None => skip_value(&mut r).ok()?,
+        }
+    }
+    r.finish().ok()?;
+    Some(out)
+}
+
+/// Any value, reduced to what the tolerant conversions need; containers are skipped.
+pub(crate) enum Scalar<'a> {
+    /// Missing, null, a boolean or a container.
+    Absent,
+    /// A number token.
+    Number(&'a str),
+    /// A string.
+    Text(Cow<'a, str>),
+}
+
+fn scalar<'a>(r: &mut Reader<'a>) -> Res<Scalar<'a>> {
+    Ok(match r.value()? {
+        Value::Number(t) => Scalar::Number(t),
+        Value::Str(s) => Scalar::Text(s.value()),
+        v => {
+            r.skip(v)?;
+            Scalar::Absent
+        }
+    })
+}
+
+impl<'a> Scalar<'a> {
+    /// A whole, non-negative id: `7`, `7.0` or `"7"`.
+    pub(crate) fn id(&self) -> Option<u64> {
+        match self {
+            Scalar::Number(t) => json::to_u64(t).or_else(|| {
+                json::to_f64(t)
+                    .filter(|v| *v >= 0.0 && v.fract() == 0.0 && *v < 18_446_744_073_709_551_616.0)
+                    .map(|v| v as u64)
+            }),
+            Scalar::Text(s) => {
+                let s = s.trim();
+                json::to_u64(s.strip_prefix('+').unwrap_or(s))
+            }
+            Scalar::Absent => None,
+        }
+    }
+
+    /// A finite number: `5000`, `5000.5` or `"5000.5"`.
+    pub(crate) fn f64(&self) -> Option<f64> {
+        match self {
+            Scalar::Number(t) => json::to_f64(t),
+            Scalar::Text(s) => json::to_f64(s.trim()),
+            Scalar::Absent => None,
+        }
+    }
+
+    /// A string; an integer is kept as its digits, anything else is empty.
+    pub(crate) fn text(self) -> Cow<'a, str> {
+        match self {
+            Scalar::Text(s) => s,
+            Scalar::Number(t) if t.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {
+                Cow::Borrowed(t)
+            }
+            _ => Cow::Borrowed(""),
+        }
+    }
+}

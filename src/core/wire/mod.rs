@@ -1,0 +1,167 @@
+//! Wire types: every JSON message of the order WebSocket, both directions.
+//!
+//! Decoding ([`decode`]) is tolerant and total: unknown `type`s become
+//! [`ServerMessage::Unknown`], unknown fields are ignored, numbers may arrive as integers,
+//! floats or numeric strings, optional fields may be missing. Anything that is not a JSON
+//! object with a string `type` is a [`DecodeError`]; no input panics. Encoding
+//! ([`encode`]) writes the four fixed client shapes by hand.
+
+use std::borrow::Cow;
+
+mod decode;
+mod encode;
+
+pub(crate) use decode::object_fields;
+pub(crate) use encode::push_u64;
+pub use encode::ClientMessage;
+
+/// An order id (the provider's primary key, `order_id` elsewhere).
+pub type OrderId = u64;
+
+/// The order preview object sent in `init` and `new_order` (field names as on the wire).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Order {
+    /// Primary key.
+    pub id: OrderId,
+    /// Local fiat amount.
+    pub amount_fiat: f64,
+    /// ISO currency code, e.g. `KES`.
+    pub currency: String,
+    /// USD notional.
+    pub amount_usd: f64,
+    /// e.g. `usdt`.
+    pub crypto_symbol: String,
+    /// e.g. `trx`.
+    pub crypto_chain: String,
+    /// `open`, `claimed`, `fiat_sent`, `completed`, or another word the server adds.
+    pub status: String,
+    /// ISO-8601 timestamp, kept as sent.
+    pub created_at: String,
+}
+
+/// An order as decoded from a frame: its text fields borrow the frame where they hold no
+/// escapes, so an order that a filter drops costs no allocation, and a driver can hand
+/// the fields to its platform as ranges of the frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrderView<'a> {
+    /// Primary key.
+    pub id: OrderId,
+    /// Local fiat amount.
+    pub amount_fiat: f64,
+    /// ISO currency code.
+    pub currency: Cow<'a, str>,
+    /// USD notional.
+    pub amount_usd: f64,
+    /// e.g. `usdt`.
+    pub crypto_symbol: Cow<'a, str>,
+    /// e.g. `trx`.
+    pub crypto_chain: Cow<'a, str>,
+    /// Lifecycle word.
+    pub status: Cow<'a, str>,
+    /// ISO-8601 timestamp, kept as sent.
+    pub created_at: Cow<'a, str>,
+}
+
+impl OrderView<'_> {
+    /// The owned order.
+    pub fn to_order(&self) -> Order {
+        Order {
+            id: self.id,
+            amount_fiat: self.amount_fiat,
+            currency: self.currency.to_string(),
+            amount_usd: self.amount_usd,
+            crypto_symbol: self.crypto_symbol.to_string(),
+            crypto_chain: self.crypto_chain.to_string(),
+            status: self.status.to_string(),
+            created_at: self.created_at.to_string(),
+        }
+    }
+}
+
+/// A message from the server. Text borrows the frame where it can.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ServerMessage<'a> {
+    /// Snapshot after auth: up to 20 newest open orders, newest first.
+    Init {
+        /// The open orders.
+        orders: Vec<Order>,
+        /// Our LP id, when sent.
+        lp_id: Option<u64>,
+        /// The currency filter the server applied.
+        currencies: Vec<String>,
+    },
+    /// A matching sell order was created.
+    NewOrder {
+        /// The order.
+        order: OrderView<'a>,
+    },
+    /// Another LP claimed an order over the WebSocket.
+    OrderTaken {
+        /// The order.
+        order_id: OrderId,
+    },
+    /// Acknowledgement of our own WebSocket claim.
+    Claimed {
+        /// The order.
+        order_id: OrderId,
+    },
+    /// Heartbeat answer.
+    Pong {
+        /// Server time in ms since the epoch, when sent.
+        ts: Option<f64>,
+    },
+    /// Deferred auth: the server waits for `auth`.
+    AuthRequired {
+        /// Human-readable hint.
+        message: Cow<'a, str>,
+    },
+    /// An error; `order_id` is set when it answers a claim.
+    Error {
+        /// What the server said.
+        message: Cow<'a, str>,
+        /// The order it is about, if any.
+        order_id: Option<OrderId>,
+    },
+    /// A `type` this client does not know. Reported, never fatal.
+    Unknown {
+        /// The `type` string as received (truncated to 64 bytes).
+        kind: Cow<'a, str>,
+    },
+}
+
+/// Why a frame could not be decoded. Messages never echo values from the frame.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    /// The frame is not JSON.
+    #[error("frame is not valid JSON ({0})")]
+    NotJson(String),
+    /// The frame is JSON but not an object with a string `type`.
+    #[error("frame is not a JSON object with a string \"type\"")]
+    NoType,
+    /// A known message type with fields of the wrong shape.
+    #[error("\"{kind}\" frame has a bad shape ({detail})")]
+    BadShape {
+        /// The message type.
+        kind: &'static str,
+        /// Which field is missing or wrong.
+        detail: &'static str,
+    },
+    /// A frame too large to be a protocol message; not read.
+    #[error("frame larger than 1 MiB ignored")]
+    TooLarge,
+    /// A binary frame; the protocol is text-only.
+    #[error("binary frame received; the protocol sends text")]
+    Binary,
+}
+
+/// Cuts `s` to at most `max` bytes on a char boundary.
+pub(crate) fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}

@@ -1,0 +1,182 @@
+// The client's event side, kept in JS: the listeners, and the frame pump that takes each
+// WebSocket text frame into wasm with one call and turns what wasm wrote back into events.
+//
+// Why here and not in Rust: from wasm, every field of an event object is a boundary
+// crossing and every string a copy through TextDecoder. Here a frame is copied in with
+// the engine's `encodeInto`, and an order is built as one object literal whose strings
+// are slices of the frame text that wasm points at (see frames.rs for the record layout).
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+/** Record entry kinds and layout: keep in step with frames.rs. */
+const WIDTH = 14;
+const ORDER = 1;
+const TAKEN = 2;
+const REMOVED = 3;
+const QUEUED = 4;
+const REASONS = ["taken", "claimed", "vanished", "evicted"];
+/** `handle` lengths that are not lengths. */
+const BINARY = 0xffffffff;
+const TOO_LARGE = 0xfffffffe;
+
+/** Listeners and frame delivery for one client. */
+export class Events {
+  /**
+   * @param memory  the module's WebAssembly.Memory
+   * @param handle  (socket, length) => number of record entries written
+   * @param reserve (bytes) => address of a scratch buffer that large, or 0 when too large
+   * @param header  address of two f64s: the record's address, and its entry count
+   */
+  constructor(memory, handle, reserve, header) {
+    this.memory = memory;
+    this.handle = handle;
+    this.reserve = reserve;
+    this.header = header >>> 3;
+    /** name -> array of listeners; arrays are replaced, never changed, so emit iterates a snapshot */
+    this.listeners = Object.create(null);
+    this.size = 0;
+    this.queued = [];
+    this.closed = false;
+    this.ptr = 0;
+    this.cap = 0;
+    this.buffer = null;
+    this.views();
+  }
+
+  views() {
+    if (this.buffer === this.memory.buffer) return;
+    this.buffer = this.memory.buffer;
+    this.u8 = new Uint8Array(this.buffer);
+    this.f64 = new Float64Array(this.buffer);
+    this.dst = this.u8.subarray(this.ptr, this.ptr + this.cap);
+  }
+
+  /** Adds a listener; returns an idempotent unsubscribe function. */
+  on(name, fn) {
+    this.listeners[name] = [...(this.listeners[name] || []), fn];
+    this.size++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      const left = (this.listeners[name] || []).filter((f) => f !== fn);
+      if (left.length) this.listeners[name] = left;
+      else delete this.listeners[name];
+      this.size--;
+    };
+  }
+
+  has(name) {
+    return this.listeners[name] !== undefined;
+  }
+
+  /** Calls every listener of `name`; a throwing listener is reported, never propagated. */
+  emit(name, payload) {
+    const ls = this.listeners[name];
+    if (ls === undefined) return;
+    for (let i = 0; i < ls.length; i++) {
+      try {
+        ls[i](payload);
+      } catch (e) {
+        console.error("rampwire-lp: a listener for", name, e);
+      }
+    }
+  }
+
+  /** From wasm while a frame is handled: an event to deliver in its turn. */
+  queue(name, payload) {
+    this.queued.push(name, payload);
+  }
+
+  /** The `message` handler for socket `id`. */
+  listener(id) {
+    return (event) => this.frame(id, event.data);
+  }
+
+  /** Forgets every listener and ignores further frames (the client was freed). */
+  close() {
+    this.closed = true;
+    this.listeners = Object.create(null);
+    this.size = 0;
+  }
+
+  grow(bytes) {
+    const ptr = this.reserve(bytes);
+    if (ptr !== 0) {
+      this.ptr = ptr;
+      this.cap = bytes;
+    }
+    this.buffer = null;
+    this.views();
+  }
+
+  frame(id, data) {
+    if (this.closed) return;
+    let length = BINARY;
+    let ascii = false;
+    if (typeof data === "string") {
+      if (data.length > this.cap) this.grow(data.length);
+      this.views();
+      let r = encoder.encodeInto(data, this.dst);
+      if (r.read < data.length) {
+        // Non-ASCII text takes up to 3 bytes per UTF-16 unit.
+        this.grow(data.length * 3);
+        r = encoder.encodeInto(data, this.dst);
+      }
+      length = r.read < data.length ? TOO_LARGE : r.written;
+      ascii = r.written === data.length;
+    }
+    const count = this.handle(id, length);
+    if (count > 0) this.deliver(count, data, ascii);
+  }
+
+  deliver(count, text, ascii) {
+    const queued = this.queued;
+    this.queued = [];
+    let q = 0;
+    for (let i = 0; i < count && !this.closed; i++) {
+      // A listener may call into wasm, which may grow memory: refresh the views each time.
+      this.views();
+      const f = this.f64;
+      const o = (f[this.header] >>> 3) + i * WIDTH;
+      switch (f[o]) {
+        case ORDER:
+          if (this.listeners.order !== undefined) this.emit("order", this.order(f, o, text, ascii));
+          break;
+        case TAKEN:
+          if (this.listeners.order_taken !== undefined) this.emit("order_taken", { orderId: f[o + 1] });
+          break;
+        case REMOVED:
+          if (this.listeners.order_removed !== undefined) {
+            this.emit("order_removed", { orderId: f[o + 1], reason: REASONS[f[o + 2]] });
+          }
+          break;
+        case QUEUED:
+          this.emit(queued[q], queued[q + 1]);
+          q += 2;
+          break;
+      }
+    }
+  }
+
+  /** An order from a record entry: strings are slices of the frame where wasm points into it. */
+  order(f, o, text, ascii) {
+    return {
+      id: f[o + 1],
+      amount_fiat: f[o + 2],
+      currency: this.text(f[o + 4], f[o + 5], text, ascii),
+      amount_usd: f[o + 3],
+      crypto_symbol: this.text(f[o + 6], f[o + 7], text, ascii),
+      crypto_chain: this.text(f[o + 8], f[o + 9], text, ascii),
+      status: this.text(f[o + 10], f[o + 11], text, ascii),
+      created_at: this.text(f[o + 12], f[o + 13], text, ascii),
+    };
+  }
+
+  text(ptr, len, text, ascii) {
+    const at = ptr - this.ptr;
+    // Byte offsets equal string indices only when the frame is ASCII.
+    if (ascii && at >= 0 && at + len <= text.length) return text.slice(at, at + len);
+    return decoder.decode(this.u8.subarray(ptr, ptr + len));
+  }
+}
