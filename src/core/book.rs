@@ -9,8 +9,7 @@
 //! check it with `GET /api/orders/{id}` if it matters. Ids are assumed to grow with
 //! creation time (they are the provider's primary key).
 
-use std::collections::BTreeMap;
-
+use super::id_map::IdMap;
 use super::wire::{Order, OrderId};
 
 /// The most orders a server puts in `init` (spec: "up to 20 most recent").
@@ -63,7 +62,7 @@ struct Entry {
 /// Open orders keyed by id; iteration is newest (highest id) first.
 #[derive(Debug, Clone)]
 pub struct OrderBook {
-    orders: BTreeMap<OrderId, Entry>,
+    orders: IdMap<Entry>,
     capacity: usize,
 }
 
@@ -71,7 +70,7 @@ impl OrderBook {
     /// An empty book holding at most `capacity` orders (at least [`INIT_LIMIT`]).
     pub fn new(capacity: usize) -> Self {
         OrderBook {
-            orders: BTreeMap::new(),
+            orders: IdMap::new(),
             capacity: capacity.max(INIT_LIMIT),
         }
     }
@@ -88,24 +87,24 @@ impl OrderBook {
 
     /// The order with this id, if held.
     pub fn get(&self, id: OrderId) -> Option<&Order> {
-        self.orders.get(&id).map(|e| &e.order)
+        self.orders.get(id).map(|e| &e.order)
     }
 
     /// True when the last snapshot could not confirm this order is still open.
     pub fn is_unverified(&self, id: OrderId) -> bool {
-        self.orders.get(&id).is_some_and(|e| !e.verified)
+        self.orders.get(id).is_some_and(|e| !e.verified)
     }
 
     /// Orders, newest first.
     pub fn iter(&self) -> impl Iterator<Item = &Order> {
-        self.orders.values().rev().map(|e| &e.order)
+        self.orders.iter().rev().map(|(_, e)| &e.order)
     }
 
     /// Inserts a new order. Returns `None` for a duplicate id (the book is unchanged),
     /// otherwise the ids evicted to make room (possibly the new order itself, if it
     /// is older than everything in a full book).
     pub fn insert(&mut self, order: Order) -> Option<Vec<OrderId>> {
-        if self.orders.contains_key(&order.id) {
+        if self.orders.contains(order.id) {
             return None;
         }
         self.orders.insert(
@@ -120,7 +119,7 @@ impl OrderBook {
 
     /// Removes an order; true if it was held.
     pub fn remove(&mut self, id: OrderId) -> bool {
-        self.orders.remove(&id).is_some()
+        self.orders.remove(id).is_some()
     }
 
     /// Empties the book.
@@ -133,41 +132,38 @@ impl OrderBook {
         let mut report = Resync::default();
         let full = snapshot.len() >= INIT_LIMIT;
         let horizon = snapshot.iter().map(|o| o.id).min();
-        let fresh: BTreeMap<OrderId, Order> = snapshot.into_iter().map(|o| (o.id, o)).collect();
+        let mut fresh: IdMap<Entry> = snapshot
+            .into_iter()
+            .map(|order| {
+                let entry = Entry {
+                    order,
+                    verified: true,
+                };
+                (entry.order.id, entry)
+            })
+            .collect();
 
-        let held: Vec<OrderId> = self.orders.keys().rev().copied().collect();
+        let held: Vec<OrderId> = self.orders.iter().rev().map(|(id, _)| id).collect();
         for id in held {
-            if fresh.contains_key(&id) {
+            if fresh.contains(id) {
                 continue;
             }
             let beyond_horizon = full && horizon.is_some_and(|h| id < h);
             if beyond_horizon {
-                if let Some(e) = self.orders.get_mut(&id) {
+                if let Some(e) = self.orders.get_mut(id) {
                     e.verified = false;
                 }
                 report.unverified.push(id);
             } else {
-                self.orders.remove(&id);
+                self.orders.remove(id);
                 report.vanished.push(id);
             }
         }
-        for (id, order) in fresh.into_iter().rev() {
-            match self.orders.get_mut(&id) {
-                Some(e) => {
-                    e.order = order;
-                    e.verified = true;
-                }
-                None => {
-                    report.appeared.push(order.clone());
-                    self.orders.insert(
-                        id,
-                        Entry {
-                            order,
-                            verified: true,
-                        },
-                    );
-                }
+        for (id, entry) in fresh.take().rev() {
+            if !self.orders.contains(id) {
+                report.appeared.push(entry.order.clone());
             }
+            self.orders.insert(id, entry);
         }
         report.evicted = self.enforce_capacity();
         report.appeared.retain(|o| !report.evicted.contains(&o.id));

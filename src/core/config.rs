@@ -3,6 +3,8 @@
 use super::error::{ErrorKind, LpError};
 use super::filter::OrderFilter;
 use super::secret::LpKey;
+use super::text::concat;
+use super::wire::push_u64;
 
 /// How the socket authenticates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -116,26 +118,29 @@ impl ConfigBuilder {
         let lp_key = LpKey::new(&self.lp_key).map_err(|e| bad(&e.to_string()))?;
 
         let api = Endpoint::parse(&self.api_url, &["https", "http"])
-            .map_err(|e| bad(&format!("apiUrl {e}")))?;
+            .map_err(|e| bad(&concat(&["apiUrl ", &e])))?;
         let api_url = self.api_url.trim_end_matches('/').to_owned();
         let ws_url = match &self.ws_url {
             Some(u) => {
-                Endpoint::parse(u, &["wss", "ws"]).map_err(|e| bad(&format!("wsUrl {e}")))?;
+                Endpoint::parse(u, &["wss", "ws"]).map_err(|e| bad(&concat(&["wsUrl ", &e])))?;
                 u.clone()
             }
             None => {
                 let scheme = if api.scheme == "https" { "wss" } else { "ws" };
-                format!("{scheme}{}/ws/orders", &api_url[api.scheme.len()..])
+                let rest = api_url.get(api.scheme.len()..).unwrap_or_default();
+                concat(&[scheme, rest, "/ws/orders"])
             }
         };
         for (url, label) in [(&api_url, "apiUrl"), (&ws_url, "wsUrl")] {
             let ep = Endpoint::parse(url, &["https", "http", "wss", "ws"])
-                .map_err(|e| bad(&format!("{label} {e}")))?;
+                .map_err(|e| bad(&concat(&[label, " ", &e])))?;
             if !ep.secure() && !ep.loopback() && !self.allow_insecure {
-                return Err(bad(&format!(
-                    "{label} uses {}:// to a non-loopback host; use https/wss, or set allowInsecure: true",
-                    ep.scheme
-                )));
+                return Err(bad(&concat(&[
+                    label,
+                    " uses ",
+                    ep.scheme,
+                    ":// to a non-loopback host; use https/wss, or set allowInsecure: true",
+                ])));
             }
         }
 
@@ -156,9 +161,12 @@ impl ConfigBuilder {
             if (min..=MAX_MS).contains(&v) {
                 Ok(v)
             } else {
-                Err(bad(&format!(
-                    "{name} must be between {min} and {MAX_MS} ms"
-                )))
+                let mut m = concat(&[name, " must be between "]);
+                push_u64(&mut m, min);
+                m.push_str(" and ");
+                push_u64(&mut m, MAX_MS);
+                m.push_str(" ms");
+                Err(bad(&m))
             }
         };
         let heartbeat_ms = ms(self.heartbeat_ms, "heartbeatMs", 10)?;
@@ -207,7 +215,12 @@ impl Config {
         if !self.currencies.is_empty() {
             url.push(sep);
             url.push_str("currencies=");
-            url.push_str(&self.currencies.join(","));
+            for (i, c) in self.currencies.iter().enumerate() {
+                if i > 0 {
+                    url.push(',');
+                }
+                url.push_str(c);
+            }
         }
         url
     }
@@ -229,11 +242,18 @@ struct Endpoint<'a> {
 
 impl<'a> Endpoint<'a> {
     fn parse(url: &'a str, schemes: &[&str]) -> Result<Self, String> {
-        let (scheme, rest) = url
-            .split_once("://")
+        let (scheme, rest) = super::text::find(url, "://")
+            .and_then(|i| Some((url.get(..i)?, url.get(i + 3..)?)))
             .ok_or_else(|| "must be an absolute URL such as https://host".to_owned())?;
         if !schemes.contains(&scheme) {
-            return Err(format!("must use {}", schemes.join(" or ")));
+            let mut m = String::from("must use ");
+            for (i, s) in schemes.iter().enumerate() {
+                if i > 0 {
+                    m.push_str(" or ");
+                }
+                m.push_str(s);
+            }
+            return Err(m);
         }
         let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
         if authority.contains('@') {

@@ -22,7 +22,7 @@
 //! socket lost) is reported as [`Event::ClaimUnknown`] so the driver reconciles it
 //! over HTTP.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 use super::backoff::Backoff;
 use super::book::{OrderBook, RemovalReason, Resync};
@@ -184,7 +184,8 @@ pub struct Connection {
     /// Set when a ping went out and nothing has arrived since.
     pong_deadline: Option<Millis>,
     live_since: Option<Millis>,
-    pending_ws_claims: BTreeMap<OrderId, Millis>,
+    /// WebSocket claims awaiting an answer, with their deadlines (at most 64).
+    pending_ws_claims: Vec<(OrderId, Millis)>,
 }
 
 impl Connection {
@@ -208,7 +209,7 @@ impl Connection {
             next_ping_at: None,
             pong_deadline: None,
             live_since: None,
-            pending_ws_claims: BTreeMap::new(),
+            pending_ws_claims: Vec::new(),
         }
     }
 
@@ -256,7 +257,7 @@ impl Connection {
             State::Live => {
                 consider(self.next_ping_at);
                 consider(self.pong_deadline);
-                consider(self.pending_ws_claims.values().min().copied());
+                consider(self.pending_ws_claims.iter().map(|(_, d)| *d).min());
             }
             State::Idle | State::Closed | State::Failed => {}
         }
@@ -290,7 +291,7 @@ impl Connection {
     /// Sends a WebSocket claim. Only while live; see the module docs.
     pub fn send_claim(&mut self, now: Millis, order_id: OrderId) -> Result<(), LpError> {
         let socket = self.live_socket("claim")?;
-        if self.pending_ws_claims.contains_key(&order_id) {
+        if self.pending_ws_claims.iter().any(|(id, _)| *id == order_id) {
             return Err(LpError::new(
                 ErrorKind::InvalidArgument,
                 "a WebSocket claim for this order is already waiting for its answer",
@@ -305,7 +306,7 @@ impl Connection {
             .with_order(order_id));
         }
         self.pending_ws_claims
-            .insert(order_id, now.saturating_add(self.config.request_timeout_ms));
+            .push((order_id, now.saturating_add(self.config.request_timeout_ms)));
         self.send(socket, ClientMessage::Claim { order_id }.encode());
         Ok(())
     }
@@ -466,11 +467,11 @@ impl Connection {
                 let expired: Vec<OrderId> = self
                     .pending_ws_claims
                     .iter()
-                    .filter(|(_, &d)| now >= d)
-                    .map(|(&id, _)| id)
+                    .filter(|(_, d)| now >= *d)
+                    .map(|(id, _)| *id)
                     .collect();
                 for id in expired {
-                    self.pending_ws_claims.remove(&id);
+                    self.take_pending(id);
                     self.emit(Event::ClaimUnknown(id));
                 }
                 if self.next_ping_at.is_some_and(|d| now >= d) {
@@ -527,7 +528,7 @@ impl Connection {
             }
             ServerMessage::OrderTaken { order_id } => {
                 self.emit(Event::OrderTaken(order_id));
-                if self.pending_ws_claims.remove(&order_id).is_some() {
+                if self.take_pending(order_id) {
                     self.emit(Event::ClaimRejected {
                         order_id,
                         message: "another LP claimed the order first".to_owned(),
@@ -536,7 +537,7 @@ impl Connection {
                 self.remove_order(order_id, RemovalReason::Taken);
             }
             ServerMessage::Claimed { order_id } => {
-                self.pending_ws_claims.remove(&order_id);
+                self.take_pending(order_id);
                 self.emit(Event::Claimed(order_id));
                 self.remove_order(order_id, RemovalReason::ClaimedByUs);
             }
@@ -609,7 +610,7 @@ impl Connection {
 
     fn handle_server_error(&mut self, now: Millis, message: String, order_id: Option<OrderId>) {
         if let Some(id) = order_id {
-            if self.pending_ws_claims.remove(&id).is_some() {
+            if self.take_pending(id) {
                 self.emit(Event::ClaimRejected {
                     order_id: id,
                     message,
@@ -617,7 +618,7 @@ impl Connection {
                 return;
             }
         }
-        let too_many = message.to_ascii_lowercase().contains("too many");
+        let too_many = super::text::find(&message.to_ascii_lowercase(), "too many").is_some();
         if too_many {
             let mut m = String::from("too many connections for this LP key: ");
             m.push_str(&message);
@@ -699,8 +700,8 @@ impl Connection {
             });
         }
         self.socket_open = false;
-        let pending = std::mem::take(&mut self.pending_ws_claims);
-        for id in pending.into_keys() {
+        let pending: Vec<OrderId> = self.pending_ws_claims.drain(..).map(|(id, _)| id).collect();
+        for id in pending {
             self.emit(Event::ClaimUnknown(id));
         }
     }
@@ -749,6 +750,13 @@ impl Connection {
 
     fn saw_traffic(&mut self, _now: Millis) {
         self.pong_deadline = None;
+    }
+
+    /// Forgets a pending WebSocket claim; true if there was one.
+    fn take_pending(&mut self, id: OrderId) -> bool {
+        let before = self.pending_ws_claims.len();
+        self.pending_ws_claims.retain(|(p, _)| *p != id);
+        self.pending_ws_claims.len() != before
     }
 
     fn send(&mut self, socket: SocketId, text: String) {

@@ -347,7 +347,7 @@ impl<'a> Reader<'a> {
         let text = self.src.get(start..i).unwrap_or_default();
         // Like serde_json, a number beyond f64's range is not accepted. Only a long
         // integer part or an exponent can get there, so only those are parsed here.
-        if (exponent || int_digits > 300) && !text.parse::<f64>().is_ok_and(f64::is_finite) {
+        if (exponent || int_digits > 300) && to_f64(text).is_none() {
             return Err(self.err_at(start));
         }
         self.pos = i;
@@ -371,7 +371,9 @@ fn unescape(raw: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         // Copy the run up to the next backslash in one go.
-        let run = b[i..]
+        let run = b
+            .get(i..)
+            .unwrap_or_default()
             .iter()
             .position(|&c| c == b'\\')
             .map_or(b.len(), |p| i + p);
@@ -416,20 +418,25 @@ pub fn to_u64(text: &str) -> Option<u64> {
     })
 }
 
-/// A float from a number token or numeric string; `None` if it is not a finite number.
+/// A float from a number token or numeric string (`-12.5`, `+3`, `.5`, `1e3`); `None` if
+/// it is not a finite number.
 ///
-/// Plain decimals of up to 15 significant digits (every amount on the wire) are computed
-/// exactly on the fast path; anything else goes to the standard library's parser.
+/// Plain decimals of up to 15 significant digits (every amount on the wire) are exact on
+/// the fast path. Longer digit strings and exponents take a short path that may be off
+/// by an ulp or two: no price or amount has 16 significant digits, and the standard
+/// library's exact parser would add ~15 KB of tables and code to the wasm.
 pub fn to_f64(text: &str) -> Option<f64> {
     fast_f64(text.as_bytes())
-        .or_else(|| text.parse::<f64>().ok())
+        .or_else(|| slow_f64(text.as_bytes()))
         .filter(|v| v.is_finite())
 }
 
+const POW10: [f64; 23] = [
+    1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
+    1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+];
+
 fn fast_f64(t: &[u8]) -> Option<f64> {
-    const POW10: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-    ];
     let (neg, t) = match t.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, t),
@@ -457,5 +464,74 @@ fn fast_f64(t: &[u8]) -> Option<f64> {
     }
     // Both operands are exact and the division rounds once: the result is exact-rounded.
     let v = mantissa as f64 / POW10[frac];
+    Some(if neg { -v } else { v })
+}
+
+fn slow_f64(t: &[u8]) -> Option<f64> {
+    let (neg, mut t) = match t.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        Some((b'+', rest)) => (false, rest),
+        _ => (false, t),
+    };
+    // Up to 19 significant digits in a u64; the rest only move the decimal exponent.
+    let mut mantissa = 0u64;
+    let mut kept = 0u32;
+    let mut exp10: i64 = 0;
+    let mut any = false;
+    let mut seen_dot = false;
+    while let Some((&c, rest)) = t.split_first() {
+        match c {
+            b'0'..=b'9' => {
+                any = true;
+                if kept < 19 {
+                    if mantissa > 0 || c != b'0' {
+                        kept += 1;
+                    }
+                    mantissa = mantissa * 10 + u64::from(c - b'0');
+                    exp10 -= i64::from(seen_dot);
+                } else {
+                    exp10 += i64::from(!seen_dot);
+                }
+            }
+            b'.' if !seen_dot => seen_dot = true,
+            _ => break,
+        }
+        t = rest;
+    }
+    if !any {
+        return None;
+    }
+    if let Some((b'e' | b'E', rest)) = t.split_first() {
+        t = rest;
+        let (eneg, rest) = match t.split_first() {
+            Some((b'-', r)) => (true, r),
+            Some((b'+', r)) => (false, r),
+            _ => (false, t),
+        };
+        if rest.is_empty() || !rest.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let e = rest
+            .iter()
+            .fold(0i64, |e, &d| (e * 10 + i64::from(d - b'0')).min(100_000));
+        exp10 += if eneg { -e } else { e };
+        t = &[];
+    }
+    if !t.is_empty() {
+        return None;
+    }
+    let mut v = mantissa as f64;
+    // Scale in exact steps of 1e22 (each multiply or divide rounds once).
+    let mut e = exp10.clamp(-1_000, 1_000);
+    while e != 0 && v != 0.0 && v.is_finite() {
+        let step = e.unsigned_abs().min(22) as usize;
+        if e > 0 {
+            v *= POW10[step];
+            e -= step as i64;
+        } else {
+            v /= POW10[step];
+            e += step as i64;
+        }
+    }
     Some(if neg { -v } else { v })
 }

@@ -17,10 +17,12 @@ pub mod config;
 pub mod connection;
 pub mod error;
 pub mod filter;
+pub mod id_map;
 pub mod json;
 pub mod rest;
 pub mod rng;
 pub mod secret;
+mod text;
 pub mod wire;
 
 pub use book::{OrderBook, RemovalReason, Resync};

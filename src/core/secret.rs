@@ -50,11 +50,7 @@ impl LpKey {
     /// Replaces every occurrence of the key in `text` (defence in depth for texts that
     /// came from elsewhere, e.g. a server error message that echoed it).
     pub fn redact(&self, text: &str) -> String {
-        if text.contains(self.0.as_str()) {
-            text.replace(self.0.as_str(), "<redacted>")
-        } else {
-            text.to_owned()
-        }
+        super::text::replace(text, &self.0, "<redacted>")
     }
 }
 

@@ -5,12 +5,11 @@
 //! with `GET /api/orders/{id}`. Ours → reported claimed; another owner → taken; still
 //! open → our request never landed, so one more claim is safe (not a blind retry).
 
-use gloo_timers::future::TimeoutFuture;
 use wasm_bindgen::JsValue;
 
 use super::client::{emit, Shared};
 use super::convert;
-use super::http::{perform, Answer};
+use super::http::{pause, perform, Answer};
 use crate::core::rest::{self, ClaimVerdict, Operation, OrderState, Reconciled};
 use crate::core::{ErrorKind, LpError, OrderId};
 
@@ -59,18 +58,30 @@ fn taken(rc: &Shared, id: OrderId) -> JsValue {
     convert::object(&[("status", "taken".into()), ("orderId", convert::id(id))])
 }
 
+/// HTTP claims (with their reconciliation) under way at once.
+const MAX_HTTP_CLAIMS: usize = 256;
+
 /// Marks `id` as being claimed by this client; the mark goes however the claim ends.
 struct InFlight(Shared, OrderId);
 
 impl InFlight {
     fn begin(rc: &Shared, id: OrderId) -> Result<InFlight, LpError> {
-        if !rc.borrow_mut().http_claims.insert(id) {
+        let mut inner = rc.borrow_mut();
+        if inner.http_claims.contains(&id) {
             return Err(LpError::new(
                 ErrorKind::InvalidArgument,
                 "a claim for this order is already in progress",
             )
             .with_order(id));
         }
+        if inner.http_claims.len() >= MAX_HTTP_CLAIMS {
+            return Err(LpError::new(
+                ErrorKind::RateLimited,
+                "too many HTTP claims under way at once (limit 256)",
+            )
+            .with_order(id));
+        }
+        inner.http_claims.push(id);
         Ok(InFlight(rc.clone(), id))
     }
 }
@@ -78,7 +89,7 @@ impl InFlight {
 impl Drop for InFlight {
     fn drop(&mut self) {
         if let Ok(mut inner) = self.0.try_borrow_mut() {
-            inner.http_claims.remove(&self.1);
+            inner.http_claims.retain(|c| *c != self.1);
         }
     }
 }
@@ -146,7 +157,7 @@ async fn reconcile_inner(
     id: OrderId,
     cause: Option<LpError>,
 ) -> Result<Settled, LpError> {
-    let mut pause = 250;
+    let mut wait = 250;
     let mut last: Option<LpError> = cause;
     for _ in 0..RECONCILE_CHECKS {
         match get_order(rc, id).await {
@@ -169,8 +180,8 @@ async fn reconcile_inner(
             }
             Err(e) => last = Some(e),
         }
-        TimeoutFuture::new(pause).await;
-        pause = (pause * 2).min(4_000);
+        pause(wait).await;
+        wait = (wait * 2).min(4_000);
     }
     let mut m = String::from("claim outcome still unknown after ");
     crate::core::wire::push_u64(&mut m, u64::from(RECONCILE_CHECKS));
@@ -254,6 +265,6 @@ pub async fn wait_for_status(
             m.push_str(" in time");
             return Err(LpError::new(ErrorKind::Timeout, m).with_order(id));
         }
-        TimeoutFuture::new(interval_ms.min(u32::MAX as u64) as u32).await;
+        pause(interval_ms).await;
     }
 }

@@ -6,17 +6,15 @@
 //! (`platform::retire`), never inside their own callback.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, BTreeSet};
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use super::convert;
 use super::frames::{self, Events, Frames};
-use super::options::{build_config, invalid, order_id, whole};
+use super::options::{build_config, invalid, order_id, Reader};
 use super::platform::{self, now_ms};
 use super::socket::{Socket, SocketEvent};
 use crate::core::{
@@ -50,9 +48,10 @@ pub(super) struct Inner {
     /// The frame handler and scratch allocator events.js calls (they hold only a `Weak`).
     _frame_handlers: (FrameHandler, ReserveHandler),
     connect_waiters: Vec<Waiter>,
-    ws_claims: BTreeMap<OrderId, Waiter>,
+    /// WebSocket claims awaiting `claimed` (at most 64, as in the core).
+    ws_claims: Vec<(OrderId, Waiter)>,
     /// Orders with an HTTP claim (or its reconciliation) under way: never claimed twice at once.
-    pub http_claims: BTreeSet<OrderId>,
+    pub http_claims: Vec<OrderId>,
 }
 
 pub(super) type Shared = Rc<RefCell<Inner>>;
@@ -101,8 +100,8 @@ impl LpClient {
                 events,
                 frames,
                 connect_waiters: Vec::new(),
-                ws_claims: BTreeMap::new(),
-                http_claims: BTreeSet::new(),
+                ws_claims: Vec::new(),
+                http_claims: Vec::new(),
                 _frame_handlers: (handle, reserve),
             })
         });
@@ -175,12 +174,7 @@ impl LpClient {
     #[wasm_bindgen(unchecked_return_type = "Promise<ClaimResult>")]
     pub fn claim(&self, id: f64) -> Promise {
         let rc = self.inner.clone();
-        future_to_promise(async move {
-            let id = order_id(id).map_err(|e| convert::error(&e))?;
-            super::claims::claim_http(rc, id)
-                .await
-                .map_err(|e| convert::error(&e))
-        })
+        platform::promise(async move { super::claims::claim_http(rc, order_id(id)?).await })
     }
 
     /// Claims over the WebSocket: resolves on `claimed`, or `{ status: "taken" }` when the
@@ -196,7 +190,7 @@ impl LpClient {
             let mut inner = rc.borrow_mut();
             match inner.core.send_claim(now_ms(), id) {
                 Ok(()) => {
-                    inner.ws_claims.insert(id, (resolve, reject));
+                    inner.ws_claims.push((id, (resolve, reject)));
                 }
                 Err(e) => {
                     let _ = reject.call1(&JsValue::NULL, &convert::error(&e));
@@ -211,12 +205,7 @@ impl LpClient {
     #[wasm_bindgen(js_name = fiatSent, unchecked_return_type = "Promise<RestOrder>")]
     pub fn fiat_sent(&self, id: f64) -> Promise {
         let rc = self.inner.clone();
-        future_to_promise(async move {
-            let id = order_id(id).map_err(|e| convert::error(&e))?;
-            super::claims::fiat_sent(rc, id)
-                .await
-                .map_err(|e| convert::error(&e))
-        })
+        platform::promise(async move { super::claims::fiat_sent(rc, order_id(id)?).await })
     }
 
     /// Marks fiat as sent over the WebSocket (no answer exists in the protocol).
@@ -233,12 +222,9 @@ impl LpClient {
     #[wasm_bindgen(js_name = getOrder, unchecked_return_type = "Promise<RestOrder>")]
     pub fn get_order(&self, id: f64) -> Promise {
         let rc = self.inner.clone();
-        future_to_promise(async move {
-            let id = order_id(id).map_err(|e| convert::error(&e))?;
-            super::claims::get_order(&rc, id)
-                .await
-                .map(|(_, v)| v)
-                .map_err(|e| convert::error(&e))
+        platform::promise(async move {
+            let (_, body) = super::claims::get_order(&rc, order_id(id)?).await?;
+            Ok(body)
         })
     }
 
@@ -252,25 +238,21 @@ impl LpClient {
         #[wasm_bindgen(unchecked_param_type = "WaitOptions | undefined")] options: JsValue,
     ) -> Promise {
         let rc = self.inner.clone();
-        future_to_promise(async move {
-            let id = order_id(id).map_err(|e| convert::error(&e))?;
-            let get = |k: &str| {
-                js_sys::Reflect::get(&options, &k.into())
-                    .ok()
-                    .and_then(|v| v.as_f64())
-            };
-            let (interval, timeout) = if options.is_object() {
-                (get("intervalMs"), get("timeoutMs"))
+        platform::promise(async move {
+            let id = order_id(id)?;
+            // Same strictness as the constructor: a wrong type is an error, not a default.
+            let (interval, timeout) = if options.is_undefined() || options.is_null() {
+                (1_000, 120_000)
+            } else if options.is_object() {
+                let o = Reader(&options);
+                (
+                    o.whole("intervalMs", 1_000)?,
+                    o.whole("timeoutMs", 120_000)?,
+                )
             } else {
-                (None, None)
+                return Err(invalid("waitForStatus options must be an object"));
             };
-            let interval = whole(interval, "intervalMs", 1_000)
-                .map_err(|e| convert::error(&e))?
-                .max(10);
-            let timeout = whole(timeout, "timeoutMs", 120_000).map_err(|e| convert::error(&e))?;
-            super::claims::wait_for_status(&rc, id, &status, interval, timeout)
-                .await
-                .map_err(|e| convert::error(&e))
+            super::claims::wait_for_status(&rc, id, &status, interval.max(10), timeout).await
         })
     }
 
@@ -442,7 +424,7 @@ fn on_socket(weak: &Weak<RefCell<Inner>>, socket: SocketId, ev: SocketEvent) {
     if rc.try_borrow_mut().is_err() {
         // Fired synchronously from inside a client call: handle it right after instead.
         let weak = weak.clone();
-        wasm_bindgen_futures::spawn_local(async move { on_socket(&weak, socket, ev) });
+        platform::spawn(async move { on_socket(&weak, socket, ev) });
         return;
     }
     {
@@ -474,11 +456,11 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
         // a copy and handle it right after, the ordinary way.
         let copy = rc.try_borrow().ok().and_then(|i| {
             let bytes = i.frames.scratch.get(..len as usize)?;
-            Some(String::from_utf8_lossy(bytes).into_owned())
+            String::from_utf8(bytes.to_vec()).ok()
         });
         let event = copy.map_or(SocketEvent::Binary, SocketEvent::Text);
         let weak = weak.clone();
-        wasm_bindgen_futures::spawn_local(async move { on_socket(&weak, socket, event) });
+        platform::spawn(async move { on_socket(&weak, socket, event) });
         return 0;
     };
     let now = now_ms();
@@ -497,6 +479,12 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
     drive(&rc);
     let count = rc.borrow_mut().frames.finish();
     count
+}
+
+fn take_waiter(rc: &Shared, id: OrderId) -> Option<Waiter> {
+    let mut inner = rc.borrow_mut();
+    let i = inner.ws_claims.iter().position(|(w, _)| *w == id)?;
+    Some(inner.ws_claims.swap_remove(i).1)
 }
 
 fn has_listener(rc: &Shared, name: &str) -> bool {
@@ -569,7 +557,7 @@ fn dispatch(rc: &Shared, event: Event) {
             ]),
         ),
         Event::Claimed(id) => {
-            let waiter = rc.borrow_mut().ws_claims.remove(&id);
+            let waiter = take_waiter(rc, id);
             if let Some((resolve, _)) = waiter {
                 let r =
                     convert::object(&[("status", "claimed".into()), ("orderId", convert::id(id))]);
@@ -578,7 +566,7 @@ fn dispatch(rc: &Shared, event: Event) {
             ("claimed", convert::object(&[("orderId", convert::id(id))]))
         }
         Event::ClaimRejected { order_id, .. } => {
-            let waiter = rc.borrow_mut().ws_claims.remove(&order_id);
+            let waiter = take_waiter(rc, order_id);
             if let Some((resolve, _)) = waiter {
                 let r = convert::object(&[
                     ("status", "taken".into()),
@@ -589,9 +577,9 @@ fn dispatch(rc: &Shared, event: Event) {
             return;
         }
         Event::ClaimUnknown(order_id) => {
-            let waiter = rc.borrow_mut().ws_claims.remove(&order_id);
+            let waiter = take_waiter(rc, order_id);
             let rc = rc.clone();
-            wasm_bindgen_futures::spawn_local(async move {
+            platform::spawn(async move {
                 let outcome = super::claims::reconcile(rc, order_id).await;
                 if let Some((resolve, reject)) = waiter {
                     let _ = match outcome {

@@ -18,10 +18,10 @@ extern "C" {
     ) -> JsValue;
 }
 
-/// Sets `key` on `obj` (a plain object: the set cannot fail). Keys are interned: each
-/// crosses the boundary once per client lifetime, not once per object.
+/// Sets `key` on `obj` (a plain object: the set cannot fail). Off the frame path only:
+/// hot events are built by events.js.
 pub fn set(obj: &Object, key: &str, value: &JsValue) {
-    let _ = Reflect::set(obj, &JsValue::from_str(wasm_bindgen::intern(key)), value);
+    let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }
 
 /// A plain object from key/value pairs.
@@ -53,21 +53,11 @@ pub fn order(o: &Order) -> JsValue {
     object(&[
         ("id", id(o.id)),
         ("amount_fiat", JsValue::from_f64(o.amount_fiat)),
-        // Short, repetitive values: interned too.
-        (
-            "currency",
-            JsValue::from_str(wasm_bindgen::intern(&o.currency)),
-        ),
+        ("currency", JsValue::from_str(&o.currency)),
         ("amount_usd", JsValue::from_f64(o.amount_usd)),
-        (
-            "crypto_symbol",
-            JsValue::from_str(wasm_bindgen::intern(&o.crypto_symbol)),
-        ),
-        (
-            "crypto_chain",
-            JsValue::from_str(wasm_bindgen::intern(&o.crypto_chain)),
-        ),
-        ("status", JsValue::from_str(wasm_bindgen::intern(&o.status))),
+        ("crypto_symbol", JsValue::from_str(&o.crypto_symbol)),
+        ("crypto_chain", JsValue::from_str(&o.crypto_chain)),
+        ("status", JsValue::from_str(&o.status)),
         ("created_at", JsValue::from_str(&o.created_at)),
     ])
 }

@@ -53,7 +53,7 @@ pub(super) fn order_id(v: f64) -> Result<OrderId, LpError> {
 
 /// Reads one option: `undefined`/`null` is absent; a value of the wrong type is an error
 /// that names the option (never its value).
-struct Reader<'a>(&'a JsValue);
+pub(super) struct Reader<'a>(pub &'a JsValue);
 
 impl Reader<'_> {
     fn get(&self, key: &str) -> Option<JsValue> {
@@ -85,7 +85,7 @@ impl Reader<'_> {
         self.typed(key, "a number", JsValue::as_f64)
     }
     /// A whole-number option (milliseconds, or a count), or `default` when absent.
-    fn whole(&self, key: &str, default: u64) -> Result<u64, LpError> {
+    pub(super) fn whole(&self, key: &str, default: u64) -> Result<u64, LpError> {
         whole(self.number(key)?, key, default)
     }
     fn boolean(&self, key: &str) -> Result<Option<bool>, LpError> {
@@ -163,7 +163,12 @@ pub(super) fn build_config(options: JsValue) -> Result<crate::core::Config, LpEr
             let mut m = String::from("unknown LpClient option \"");
             m.push_str(crate::core::wire::truncate(&key, 40));
             m.push_str("\" (known: ");
-            m.push_str(&OPTION_KEYS.join(", "));
+            for (i, k) in OPTION_KEYS.iter().enumerate() {
+                if i > 0 {
+                    m.push_str(", ");
+                }
+                m.push_str(k);
+            }
             m.push(')');
             return Err(invalid(&m));
         }

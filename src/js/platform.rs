@@ -1,7 +1,14 @@
 //! Globals every runtime has (browsers, Node, Cloudflare Workers), bound from the global
 //! scope: Workers have no `window`, so nothing here goes through it.
 
+use std::any::Any;
+use std::future::Future;
+use std::pin::Pin;
+
+use js_sys::Promise;
 use wasm_bindgen::prelude::*;
+
+use crate::core::LpError;
 
 #[wasm_bindgen]
 extern "C" {
@@ -29,5 +36,30 @@ pub fn random_seed() -> u64 {
 /// Drops `value` after the current JS task: a closure must never be dropped while it runs
 /// (a socket or timer callback that replaces its own socket or timer).
 pub fn retire<T: 'static>(value: T) {
-    wasm_bindgen_futures::spawn_local(async move { drop(value) });
+    retire_boxed(Box::new(value));
+}
+
+fn retire_boxed(value: Box<dyn Any>) {
+    spawn(async move { drop(value) });
+}
+
+/// Runs `fut` on the JS microtask queue. (The boxing keeps one copy of the executor glue
+/// in the wasm instead of one per future type.)
+pub fn spawn(fut: impl Future<Output = ()> + 'static) {
+    spawn_boxed(Box::pin(fut));
+}
+
+fn spawn_boxed(fut: Pin<Box<dyn Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(fut);
+}
+
+/// A promise for `fut`; an error rejects it as an `LpError`.
+pub fn promise(fut: impl Future<Output = Result<JsValue, LpError>> + 'static) -> Promise {
+    promise_boxed(Box::pin(fut))
+}
+
+fn promise_boxed(fut: Pin<Box<dyn Future<Output = Result<JsValue, LpError>>>>) -> Promise {
+    wasm_bindgen_futures::future_to_promise(async move {
+        fut.await.map_err(|e| super::convert::error(&e))
+    })
 }

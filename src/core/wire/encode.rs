@@ -79,7 +79,7 @@ pub(crate) fn push_u64(s: &mut String, mut n: u64) {
             break;
         }
     }
-    for &b in &buf[i..] {
+    for &b in buf.get(i..).unwrap_or_default() {
         s.push(b as char);
     }
 }
