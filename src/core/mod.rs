@@ -9,6 +9,7 @@
 //! - [`book`]: the bounded order book and its resync after reconnects.
 //! - [`filter`]: the client-side order policy.
 //! - [`rest`]: REST requests and what their answers mean (claims and reconciliation).
+//! - [`options`]: `LpClientOptions` from JSON, strictly.
 //! - [`config`], [`secret`], [`error`], [`backoff`]: the supporting pieces.
 
 pub mod backoff;
@@ -19,6 +20,7 @@ pub mod error;
 pub mod filter;
 pub mod id_map;
 pub mod json;
+pub mod options;
 pub mod rest;
 pub mod rng;
 pub mod secret;

@@ -14,9 +14,9 @@ use wasm_bindgen::prelude::*;
 
 use super::convert;
 use super::frames::{self, Events, Frames};
-use super::options::{build_config, invalid, order_id, Reader};
 use super::platform::{self, now_ms};
 use super::socket::{Socket, SocketEvent};
+use crate::core::options::{config_from_json, invalid, order_id, wait_options_from_json};
 use crate::core::{
     Action, Connection, DecodeError, ErrorKind, Event, LpError, Millis, OrderId, SocketId, State,
 };
@@ -71,7 +71,12 @@ impl LpClient {
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "LpClientOptions")] options: JsValue,
     ) -> Result<LpClient, JsValue> {
-        let config = build_config(options).map_err(|e| convert::error(&e))?;
+        let config = convert::options_json(&options)
+            .ok_or_else(|| {
+                invalid("new LpClient(options): options must be an object with apiUrl and lpKey")
+            })
+            .and_then(|text| config_from_json(&text))
+            .map_err(|e| convert::error(&e))?;
         let frames = Frames::new();
         let header = frames.header_address();
         let inner = Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
@@ -243,16 +248,12 @@ impl LpClient {
             // Same strictness as the constructor: a wrong type is an error, not a default.
             let (interval, timeout) = if options.is_undefined() || options.is_null() {
                 (1_000, 120_000)
-            } else if options.is_object() {
-                let o = Reader(&options);
-                (
-                    o.whole("intervalMs", 1_000)?,
-                    o.whole("timeoutMs", 120_000)?,
-                )
             } else {
-                return Err(invalid("waitForStatus options must be an object"));
+                let text = convert::options_json(&options)
+                    .ok_or_else(|| invalid("waitForStatus options must be an object"))?;
+                wait_options_from_json(&text)?
             };
-            super::claims::wait_for_status(&rc, id, &status, interval.max(10), timeout).await
+            super::claims::wait_for_status(&rc, id, &status, interval, timeout).await
         })
     }
 

@@ -16,6 +16,9 @@ extern "C" {
         status: Option<u16>,
         order_id: Option<f64>,
     ) -> JsValue;
+    /// `JSON.stringify(options)` for the core's reader; `None` if not a plain object.
+    #[wasm_bindgen(js_name = optionsJson)]
+    pub fn options_json(options: &JsValue) -> Option<String>;
 }
 
 /// Sets `key` on `obj` (a plain object: the set cannot fail). Off the frame path only:

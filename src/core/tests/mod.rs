@@ -7,5 +7,6 @@ mod book_tests;
 mod config_tests;
 mod connection_tests;
 mod json_tests;
+mod options_tests;
 mod rest_tests;
 mod wire_tests;
