@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 log=$(mktemp)
+# wasm-pack leaves files of earlier builds (e.g. a renamed snippet) in place: start clean.
+rm -rf pkg
 if ! wasm-pack build --target web --release >"$log" 2>&1; then
   cat "$log" >&2
   exit 1

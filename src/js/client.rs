@@ -1,21 +1,21 @@
 //! `LpClient`: drives the sans-IO core with the platform's WebSocket and timers, and
 //! turns its events into JS callbacks and promises.
 //!
+//! The platform side (socket, timer, listeners, frame delivery) is `host.js`, which calls
+//! back through four closures made once per client.
+//!
 //! Re-entrancy rule: user callbacks run with no `RefCell` borrow held, so a listener
-//! may call any client method. Sockets and timers are dropped after the current task
-//! (`platform::retire`), never inside their own callback.
+//! may call any client method.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::convert;
-use super::frames::{self, Events, Frames};
+use super::frames::{self, Frames, Host};
 use super::platform::{self, now_ms};
-use super::socket::{Socket, SocketEvent};
 use crate::core::options::{config_from_json, invalid, order_id, wait_options_from_json};
 use crate::core::{
     Action, Connection, DecodeError, ErrorKind, Event, LpError, Millis, OrderId, SocketId, State,
@@ -40,13 +40,15 @@ type Waiter = (Function, Function);
 
 pub(super) struct Inner {
     pub core: Connection,
-    socket: Option<(SocketId, Socket)>,
-    timer: Option<(Millis, Timeout)>,
-    /// Listeners and frame delivery (events.js).
-    events: Events,
+    /// The socket host.js has open for the core, if any.
+    socket: Option<SocketId>,
+    /// The deadline host.js's timer is armed for, if any.
+    timer: Option<Millis>,
+    /// The JS half: listeners, socket, timer, frame delivery.
+    host: Host,
     frames: Frames,
-    /// The frame handler and scratch allocator events.js calls (they hold only a `Weak`).
-    _frame_handlers: (FrameHandler, ReserveHandler),
+    /// What host.js calls back (they hold only a `Weak`; dropped with the client).
+    _callbacks: Callbacks,
     connect_waiters: Vec<Waiter>,
     /// WebSocket claims awaiting `claimed` (at most 64, as in the core).
     ws_claims: Vec<(OrderId, Waiter)>,
@@ -57,6 +59,19 @@ pub(super) struct Inner {
 pub(super) type Shared = Rc<RefCell<Inner>>;
 type FrameHandler = Closure<dyn FnMut(u32, u32) -> u32>;
 type ReserveHandler = Closure<dyn FnMut(u32) -> u32>;
+type SocketHandler = Closure<dyn FnMut(u32, u32, u32)>;
+type TimerHandler = Closure<dyn FnMut()>;
+type Callbacks = (FrameHandler, ReserveHandler, SocketHandler, TimerHandler);
+
+/// Socket events from host.js (kinds as in host.js).
+enum SocketEvent {
+    Open,
+    /// A text frame that could not take the frame path (it arrived during a client call).
+    Text(String),
+    Binary,
+    /// `close` with its code, or `error` (code 0).
+    Closed(u16),
+}
 
 /// A Rampwire LP client: order discovery over the WebSocket, claims over HTTP.
 #[wasm_bindgen]
@@ -92,22 +107,35 @@ impl LpClient {
                     })
                     .unwrap_or(0)
             });
-            let events = Events::new(
+            let w = weak.clone();
+            let socket = SocketHandler::new(move |id, kind, code| {
+                let ev = if kind == 0 {
+                    SocketEvent::Open
+                } else {
+                    SocketEvent::Closed(code as u16)
+                };
+                on_socket(&w, SocketId(id), ev)
+            });
+            let w = weak.clone();
+            let timer = TimerHandler::new(move || on_timer(&w));
+            let host = Host::new(
                 &wasm_bindgen::memory(),
                 handle.as_ref(),
                 reserve.as_ref(),
+                socket.as_ref(),
+                timer.as_ref(),
                 header,
             );
             RefCell::new(Inner {
                 core: Connection::new(config, platform::random_seed()),
                 socket: None,
                 timer: None,
-                events,
+                host,
                 frames,
                 connect_waiters: Vec::new(),
                 ws_claims: Vec::new(),
                 http_claims: Vec::new(),
-                _frame_handlers: (handle, reserve),
+                _callbacks: (handle, reserve, socket, timer),
             })
         });
         Ok(LpClient { inner })
@@ -121,12 +149,12 @@ impl LpClient {
             .find(|e| **e == event)
             .ok_or_else(|| convert::error(&invalid("unknown event name; use one of init, order, order_taken, order_removed, claimed, state, error")))?;
         let inner = self.inner.borrow();
-        if inner.events.size() >= MAX_LISTENERS {
+        if inner.host.size() >= MAX_LISTENERS {
             return Err(convert::error(&invalid(
                 "too many listeners (1000): unsubscribe the ones you no longer need",
             )));
         }
-        Ok(inner.events.on(name, &listener))
+        Ok(inner.host.on(name, &listener))
     }
 
     /// Connects; resolves with the first `init` payload, rejects with an `LpError` on a
@@ -271,12 +299,11 @@ impl LpClient {
             let _ = reject.call1(&JsValue::NULL, &err);
         }
         let mut inner = self.inner.borrow_mut();
-        if let Some(s) = inner.socket.take() {
-            platform::retire(s);
+        if let Some(id) = inner.socket.take() {
+            inner.host.close_socket(id.0, 1000, "client closed");
         }
-        if let Some(t) = inner.timer.take() {
-            platform::retire(t);
-        }
+        inner.timer = None;
+        inner.host.arm(-1.0);
     }
 }
 
@@ -320,12 +347,8 @@ pub(super) fn drive(rc: &Shared) {
             while let Some(action) = inner.core.poll_action() {
                 match action {
                     Action::Open { socket, url } => {
-                        let weak = Rc::downgrade(rc);
-                        let handler: Rc<dyn Fn(SocketEvent)> =
-                            Rc::new(move |ev| on_socket(&weak, socket, ev));
-                        let on_message = inner.events.listener(socket.0);
-                        match Socket::open(&url, handler, &on_message) {
-                            Ok(s) => inner.socket = Some((socket, s)),
+                        match inner.host.open(socket.0, &url) {
+                            Ok(()) => inner.socket = Some(socket),
                             Err(e) => {
                                 let mut m = String::from("cannot create a WebSocket: ");
                                 m.push_str(&js_error_text(&e));
@@ -347,10 +370,8 @@ pub(super) fn drive(rc: &Shared) {
                         }
                     }
                     Action::Send { socket, text } => {
-                        if let Some((id, s)) = &inner.socket {
-                            if *id == socket {
-                                s.send(&text);
-                            }
+                        if inner.socket == Some(socket) {
+                            inner.host.send(socket.0, &text);
                         }
                     }
                     Action::Close {
@@ -358,17 +379,15 @@ pub(super) fn drive(rc: &Shared) {
                         code,
                         reason,
                     } => {
-                        if inner.socket.as_ref().is_some_and(|(id, _)| *id == socket) {
-                            if let Some((_, s)) = inner.socket.take() {
-                                s.set_close(code, reason);
-                                platform::retire(s);
-                            }
+                        if inner.socket == Some(socket) {
+                            inner.socket = None;
+                            inner.host.close_socket(socket.0, code, reason);
                         }
                     }
                     Action::Emit(e) => events.push(e),
                 }
             }
-            rearm(&mut inner, rc);
+            rearm(&mut inner);
         }
         if events.is_empty() {
             return;
@@ -387,37 +406,33 @@ fn js_error_text(e: &JsValue) -> String {
         .unwrap_or_else(|| "unknown error".to_owned())
 }
 
-fn rearm(inner: &mut Inner, rc: &Shared) {
+fn rearm(inner: &mut Inner) {
     let want = inner.core.poll_timeout();
-    if inner.timer.as_ref().map(|(d, _)| *d) == want {
+    if inner.timer == want {
         return;
     }
-    if let Some(t) = inner.timer.take() {
-        platform::retire(t);
+    inner.timer = want;
+    let delay = want.map_or(-1.0, |d| {
+        d.saturating_sub(now_ms()).min(i32::MAX as u64) as f64
+    });
+    inner.host.arm(delay);
+}
+
+fn on_timer(weak: &Weak<RefCell<Inner>>) {
+    let Some(rc) = weak.upgrade() else { return };
+    {
+        // A timer task never runs inside a client call; never panic if it somehow does.
+        let Ok(mut inner) = rc.try_borrow_mut() else {
+            return;
+        };
+        let Some(deadline) = inner.timer.take() else {
+            return;
+        };
+        // Timers may fire a little early on some platforms: never before the deadline.
+        let now = now_ms().max(deadline);
+        inner.core.handle_timeout(now);
     }
-    if let Some(deadline) = want {
-        let delay = deadline.saturating_sub(now_ms()).min(i32::MAX as u64) as u32;
-        let weak = Rc::downgrade(rc);
-        let t = Timeout::new(delay, move || {
-            if let Some(rc) = weak.upgrade() {
-                if rc.try_borrow_mut().is_err() {
-                    // Cannot happen from a timer task; never panic if it somehow does.
-                    return;
-                }
-                {
-                    let mut inner = rc.borrow_mut();
-                    if let Some(t) = inner.timer.take() {
-                        platform::retire(t);
-                    }
-                    // Timers may fire a little early on some platforms: never before the deadline.
-                    let now = now_ms().max(deadline);
-                    inner.core.handle_timeout(now);
-                }
-                drive(&rc);
-            }
-        });
-        inner.timer = Some((deadline, t));
-    }
+    drive(&rc);
 }
 
 fn on_socket(weak: &Weak<RefCell<Inner>>, socket: SocketId, ev: SocketEvent) {
@@ -436,10 +451,9 @@ fn on_socket(weak: &Weak<RefCell<Inner>>, socket: SocketId, ev: SocketEvent) {
             SocketEvent::Text(t) => inner.core.handle_frame(socket, now, &t),
             SocketEvent::Binary => inner.core.handle_binary(socket, now),
             SocketEvent::Closed(code) => {
-                if inner.socket.as_ref().is_some_and(|(id, _)| *id == socket) {
-                    if let Some(s) = inner.socket.take() {
-                        platform::retire(s);
-                    }
+                if inner.socket == Some(socket) {
+                    inner.socket = None;
+                    inner.host.close_socket(socket.0, 1000, "");
                 }
                 inner.core.handle_close(socket, now, code);
             }
@@ -448,7 +462,7 @@ fn on_socket(weak: &Weak<RefCell<Inner>>, socket: SocketId, ev: SocketEvent) {
     drive(&rc);
 }
 
-/// A text frame events.js wrote into the scratch (or a non-text one, see `frames`);
+/// A text frame host.js wrote into the scratch (or a non-text one, see `frames`);
 /// returns how many record entries it left for JS to deliver.
 fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
     let Some(rc) = weak.upgrade() else { return 0 };
@@ -489,7 +503,7 @@ fn take_waiter(rc: &Shared, id: OrderId) -> Option<Waiter> {
 }
 
 fn has_listener(rc: &Shared, name: &str) -> bool {
-    rc.borrow().events.has(name)
+    rc.borrow().host.has(name)
 }
 
 /// Settles promises and calls listeners for one core event.
@@ -596,19 +610,19 @@ fn dispatch(rc: &Shared, event: Event) {
     emit(rc, name, &payload);
 }
 
-/// Calls every listener of `name` (events.js iterates a snapshot, so listeners may
+/// Calls every listener of `name` (host.js iterates a snapshot, so listeners may
 /// unsubscribe while called); while a frame is handled, queues it for its turn instead.
 pub(super) fn emit(rc: &Shared, name: &str, payload: &JsValue) {
-    let events = {
+    let host = {
         let mut inner = rc.borrow_mut();
         if inner.frames.collecting() {
-            inner.events.queue(name, payload);
+            inner.host.queue(name, payload);
             inner.frames.queued();
             return;
         }
-        inner.events.clone()
+        inner.host.clone()
     };
-    events.emit(name, payload);
+    host.emit(name, payload);
 }
 
 impl Drop for LpClient {
@@ -619,7 +633,7 @@ impl Drop for LpClient {
             while inner.core.poll_action().is_some() {}
             inner.socket = None;
             inner.timer = None;
-            inner.events.close();
+            inner.host.close();
         }
     }
 }

@@ -22,7 +22,7 @@ extern "C" {
 }
 
 /// Sets `key` on `obj` (a plain object: the set cannot fail). Off the frame path only:
-/// hot events are built by events.js.
+/// hot events are built by host.js.
 pub fn set(obj: &Object, key: &str, value: &JsValue) {
     let _ = Reflect::set(obj, &JsValue::from_str(key), value);
 }

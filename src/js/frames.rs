@@ -1,7 +1,7 @@
 //! The frame path: each WebSocket text frame crosses into wasm once, and the frequent
 //! events it causes cross back as numbers in a shared record, not as JS objects.
 //!
-//! `events.js` writes the frame's UTF-8 bytes into [`Frames::scratch`] and calls the
+//! `host.js` writes the frame's UTF-8 bytes into [`Frames::scratch`] and calls the
 //! client's handler with the length. The core decodes the frame in place (its strings
 //! borrow the scratch) and runs; `order`, `order_taken` and `order_removed` events are
 //! then written as record entries, and any other event is built in Rust and queued on
@@ -21,43 +21,60 @@ use wasm_bindgen::prelude::*;
 
 use crate::core::{DecodeError, OrderId, OrderView, RemovalReason, ServerMessage};
 
-#[wasm_bindgen(module = "/src/js/events.js")]
+#[wasm_bindgen(module = "/src/js/host.js")]
 extern "C" {
-    /// The JS half: listeners, and delivery of what a frame left in the record.
+    /// The client's JS half: listeners, the WebSocket, the timer, and delivery of what a
+    /// frame left in the record.
     #[derive(Clone)]
-    pub type Events;
+    pub type Host;
     #[wasm_bindgen(constructor)]
-    pub fn new(memory: &JsValue, handle: &JsValue, reserve: &JsValue, header: u32) -> Events;
+    pub fn new(
+        memory: &JsValue,
+        handle: &JsValue,
+        reserve: &JsValue,
+        on_socket: &JsValue,
+        on_timer: &JsValue,
+        header: u32,
+    ) -> Host;
     /// Adds a listener; returns its unsubscribe function.
     #[wasm_bindgen(method)]
-    pub fn on(this: &Events, name: &str, listener: &Function) -> Function;
+    pub fn on(this: &Host, name: &str, listener: &Function) -> Function;
     /// Whether `name` has listeners.
     #[wasm_bindgen(method)]
-    pub fn has(this: &Events, name: &str) -> bool;
+    pub fn has(this: &Host, name: &str) -> bool;
     /// Listener count.
     #[wasm_bindgen(method, getter)]
-    pub fn size(this: &Events) -> u32;
+    pub fn size(this: &Host) -> u32;
     /// Calls the listeners of `name` now.
     #[wasm_bindgen(method)]
-    pub fn emit(this: &Events, name: &str, payload: &JsValue);
+    pub fn emit(this: &Host, name: &str, payload: &JsValue);
     /// Queues an event for delivery after the current frame.
     #[wasm_bindgen(method)]
-    pub fn queue(this: &Events, name: &str, payload: &JsValue);
-    /// The `message` handler for socket `id`.
+    pub fn queue(this: &Host, name: &str, payload: &JsValue);
+    /// Opens socket `id` (closing any other); throws if the platform refuses the URL.
+    #[wasm_bindgen(method, catch)]
+    pub fn open(this: &Host, id: u32, url: &str) -> Result<(), JsValue>;
+    /// Sends a text frame on socket `id` if it is the current one.
     #[wasm_bindgen(method)]
-    pub fn listener(this: &Events, id: u32) -> Function;
-    /// Drops every listener and ignores further frames.
+    pub fn send(this: &Host, id: u32, text: &str);
+    /// Detaches socket `id`'s handlers, then closes it.
+    #[wasm_bindgen(method, js_name = closeSocket)]
+    pub fn close_socket(this: &Host, id: u32, code: u16, reason: &str);
+    /// Arms the timer for `ms` from now (replacing any); negative disarms.
     #[wasm_bindgen(method)]
-    pub fn close(this: &Events);
+    pub fn arm(this: &Host, ms: f64);
+    /// Drops listeners, socket and timer.
+    #[wasm_bindgen(method)]
+    pub fn close(this: &Host);
 }
 
-/// f64 slots per record entry (keep in step with events.js).
+/// f64 slots per record entry (keep in step with host.js).
 pub const WIDTH: usize = 14;
 const ORDER: f64 = 1.0;
 const TAKEN: f64 = 2.0;
 const REMOVED: f64 = 3.0;
 const QUEUED: f64 = 4.0;
-/// Frame "lengths" events.js uses for what is not a text frame.
+/// Frame "lengths" host.js uses for what is not a text frame.
 pub const BINARY: u32 = u32::MAX;
 /// A text frame larger than [`MAX_FRAME`].
 pub const TOO_LARGE: u32 = u32::MAX - 1;
@@ -71,7 +88,7 @@ struct FrameOrder {
     fields: [(u32, u32); 5],
 }
 
-/// The buffers shared with events.js, and the state of the frame being handled.
+/// The buffers shared with host.js, and the state of the frame being handled.
 pub struct Frames {
     /// The frame's UTF-8 bytes, written by JS.
     pub scratch: Vec<u8>,
@@ -98,7 +115,7 @@ impl Frames {
         }
     }
 
-    /// The header's address, for events.js.
+    /// The header's address, for host.js.
     pub fn header_address(&self) -> u32 {
         self.header.as_ptr() as usize as u32
     }

@@ -1,10 +1,10 @@
 //! The JavaScript face of the crate (wasm32 only): `LpClient` and its TypeScript types.
 //!
 //! - [`client`]: `LpClient`, which drives the core with the platform's socket and timers.
-//! - [`frames`] (with `events.js`): the frame path, one boundary crossing per frame, and
-//!   the listeners.
+//! - [`frames`] (with `host.js`, the client's JS half: listeners, WebSocket, timer): the
+//!   frame path, one boundary crossing per frame.
 //! - [`claims`]: claim / fiat-sent / lookups over HTTP, with reconciliation.
-//! - [`socket`], [`http`], [`platform`]: thin owners of the platform's WebSocket, fetch, globals.
+//! - [`http`] (with `http.js`), [`platform`]: fetch, and the globals.
 //! - [`convert`]: Rust values to the JS shapes of the API; [`types`]: the TypeScript declarations.
 
 mod claims;
@@ -13,7 +13,6 @@ mod convert;
 mod frames;
 mod http;
 mod platform;
-mod socket;
 mod types;
 
 use wasm_bindgen::prelude::*;

@@ -1,7 +1,6 @@
 //! Globals every runtime has (browsers, Node, Cloudflare Workers), bound from the global
 //! scope: Workers have no `window`, so nothing here goes through it.
 
-use std::any::Any;
 use std::future::Future;
 use std::pin::Pin;
 
@@ -31,16 +30,6 @@ pub fn random_seed() -> u64 {
     let hi = (js_sys::Math::random() * 4_294_967_296.0) as u64;
     let lo = (js_sys::Math::random() * 4_294_967_296.0) as u64;
     (hi << 32) | lo
-}
-
-/// Drops `value` after the current JS task: a closure must never be dropped while it runs
-/// (a socket or timer callback that replaces its own socket or timer).
-pub fn retire<T: 'static>(value: T) {
-    retire_boxed(Box::new(value));
-}
-
-fn retire_boxed(value: Box<dyn Any>) {
-    spawn(async move { drop(value) });
 }
 
 /// Runs `fut` on the JS microtask queue. (The boxing keeps one copy of the executor glue

@@ -1,10 +1,13 @@
-// The client's event side, kept in JS: the listeners, and the frame pump that takes each
-// WebSocket text frame into wasm with one call and turns what wasm wrote back into events.
+// The client's JS half: the listeners, the WebSocket, the timer, and the frame path that
+// takes each text frame into wasm with one call and turns what wasm wrote back into
+// events. Rust decides everything (the core's state machine); this file only touches the
+// platform, with one wasm closure per kind of callback for the client's whole life, so
+// nothing is allocated or leaked per socket or per timer.
 //
-// Why here and not in Rust: from wasm, every field of an event object is a boundary
-// crossing and every string a copy through TextDecoder. Here a frame is copied in with
-// the engine's `encodeInto`, and an order is built as one object literal whose strings
-// are slices of the frame text that wasm points at (see frames.rs for the record layout).
+// Why frames and events are handled here: from wasm, every field of an event object is a
+// boundary crossing and every string a copy through TextDecoder. Here a frame is copied
+// in with the engine's `encodeInto`, and an order is built as one object literal whose
+// strings are slices of the frame text that wasm points at (record layout: frames.rs).
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -18,20 +21,30 @@ const REASONS = ["taken", "claimed", "vanished", "evicted"];
 /** `handle` lengths that are not lengths. */
 const BINARY = 0xffffffff;
 const TOO_LARGE = 0xfffffffe;
+/** Socket event kinds for `onSocket` (keep in step with client.rs). */
+const OPENED = 0;
+const CLOSED = 1;
 
-/** Listeners and frame delivery for one client. */
-export class Events {
+/** Everything one client touches on the JS side. */
+export class Host {
   /**
-   * @param memory  the module's WebAssembly.Memory
-   * @param handle  (socket, length) => number of record entries written
-   * @param reserve (bytes) => address of a scratch buffer that large, or 0 when too large
-   * @param header  address of two f64s: the record's address, and its entry count
+   * @param memory   the module's WebAssembly.Memory
+   * @param handle   (socket, length) => number of record entries written
+   * @param reserve  (bytes) => address of a scratch buffer that large, or 0 when too large
+   * @param onSocket (socket, kind, code) => void, for open and close/error
+   * @param onTimer  () => void
+   * @param header   address of two f64s: the record's address, and its entry count
    */
-  constructor(memory, handle, reserve, header) {
+  constructor(memory, handle, reserve, onSocket, onTimer, header) {
     this.memory = memory;
     this.handle = handle;
     this.reserve = reserve;
+    this.onSocket = onSocket;
+    this.onTimer = onTimer;
     this.header = header >>> 3;
+    this.ws = null;
+    this.wsId = 0;
+    this.timer = undefined;
     /** name -> array of listeners; arrays are replaced, never changed, so emit iterates a snapshot */
     this.listeners = Object.create(null);
     this.size = 0;
@@ -88,16 +101,66 @@ export class Events {
     this.queued.push(name, payload);
   }
 
-  /** The `message` handler for socket `id`. */
-  listener(id) {
-    return (event) => this.frame(id, event.data);
+  /** Opens socket `id` (closing any other first); throws if the platform refuses. */
+  open(id, url) {
+    this.closeSocket(this.wsId, 1000, "reconnecting");
+    const ws = new WebSocket(url);
+    ws.binaryType = "arraybuffer";
+    ws.onopen = () => this.onSocket(id, OPENED, 0);
+    ws.onclose = (e) => this.onSocket(id, CLOSED, e.code | 0);
+    ws.onerror = () => this.onSocket(id, CLOSED, 0);
+    ws.onmessage = (e) => this.frame(id, e.data);
+    this.ws = ws;
+    this.wsId = id;
   }
 
-  /** Forgets every listener and ignores further frames (the client was freed). */
+  /** Sends on socket `id` if it is the current one; a failure surfaces as its close. */
+  send(id, text) {
+    if (this.wsId !== id || this.ws === null) return;
+    try {
+      this.ws.send(text);
+    } catch (_) {
+      /* closing: the close event follows */
+    }
+  }
+
+  /**
+   * Forgets socket `id`: handlers first (some runtimes fire `close` synchronously from
+   * `close()`, which must not re-enter the client), then closes it.
+   */
+  closeSocket(id, code, reason) {
+    const ws = this.ws;
+    if (ws === null || this.wsId !== id) return;
+    this.ws = null;
+    ws.onopen = ws.onclose = ws.onerror = ws.onmessage = null;
+    if (ws.readyState <= 1) {
+      try {
+        ws.close(code, reason);
+      } catch (_) {
+        /* already closing */
+      }
+    }
+  }
+
+  /** Calls `onTimer` after `ms` (replacing any armed timer); a negative `ms` disarms. */
+  arm(ms) {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    if (ms >= 0) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.onTimer();
+      }, ms);
+    }
+  }
+
+  /** Forgets every listener, the socket and the timer (the client was freed). */
   close() {
     this.closed = true;
     this.listeners = Object.create(null);
     this.size = 0;
+    this.closeSocket(this.wsId, 1000, "client closed");
+    this.arm(-1);
   }
 
   grow(bytes) {
