@@ -114,15 +114,15 @@ impl ConfigBuilder {
 
     /// Validates everything.
     pub fn build(self) -> Result<Config, LpError> {
-        let bad = |m: &str| LpError::new(ErrorKind::InvalidArgument, m);
-        let lp_key = LpKey::new(&self.lp_key).map_err(|e| bad(&e.to_string()))?;
+        let lp_key = LpKey::new(&self.lp_key).map_err(|e| invalid(&e.to_string()))?;
 
         let api = Endpoint::parse(&self.api_url, &["https", "http"])
-            .map_err(|e| bad(&concat(&["apiUrl ", &e])))?;
+            .map_err(|e| invalid(&concat(&["apiUrl ", &e])))?;
         let api_url = self.api_url.trim_end_matches('/').to_owned();
         let ws_url = match &self.ws_url {
             Some(u) => {
-                Endpoint::parse(u, &["wss", "ws"]).map_err(|e| bad(&concat(&["wsUrl ", &e])))?;
+                Endpoint::parse(u, &["wss", "ws"])
+                    .map_err(|e| invalid(&concat(&["wsUrl ", &e])))?;
                 u.clone()
             }
             None => {
@@ -133,9 +133,9 @@ impl ConfigBuilder {
         };
         for (url, label) in [(&api_url, "apiUrl"), (&ws_url, "wsUrl")] {
             let ep = Endpoint::parse(url, &["https", "http", "wss", "ws"])
-                .map_err(|e| bad(&concat(&[label, " ", &e])))?;
+                .map_err(|e| invalid(&concat(&[label, " ", &e])))?;
             if !ep.secure() && !ep.loopback() && !self.allow_insecure {
-                return Err(bad(&concat(&[
+                return Err(invalid(&concat(&[
                     label,
                     " uses ",
                     ep.scheme,
@@ -148,7 +148,7 @@ impl ConfigBuilder {
         for c in &self.currencies {
             let c = c.trim().to_ascii_uppercase();
             if c.is_empty() || c.len() > 10 || !c.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(bad(
+                return Err(invalid(
                     "currencies must be codes like \"KES\" (letters and digits)",
                 ));
             }
@@ -157,26 +157,14 @@ impl ConfigBuilder {
             }
         }
 
-        let ms = |v: u64, name: &str, min: u64| {
-            if (min..=MAX_MS).contains(&v) {
-                Ok(v)
-            } else {
-                let mut m = concat(&[name, " must be between "]);
-                push_u64(&mut m, min);
-                m.push_str(" and ");
-                push_u64(&mut m, MAX_MS);
-                m.push_str(" ms");
-                Err(bad(&m))
-            }
-        };
         let heartbeat_ms = ms(self.heartbeat_ms, "heartbeatMs", 10)?;
         let backoff_initial_ms = ms(self.backoff_initial_ms, "backoffInitialMs", 1)?;
         let backoff_max_ms = ms(self.backoff_max_ms, "backoffMaxMs", 1)?;
         if backoff_max_ms < backoff_initial_ms {
-            return Err(bad("backoffMaxMs must be at least backoffInitialMs"));
+            return Err(invalid("backoffMaxMs must be at least backoffInitialMs"));
         }
         if !(crate::core::book::INIT_LIMIT..=100_000).contains(&self.book_capacity) {
-            return Err(bad("bookCapacity must be between 20 and 100000"));
+            return Err(invalid("bookCapacity must be between 20 and 100000"));
         }
         Ok(Config {
             api_url,
@@ -284,4 +272,23 @@ impl<'a> Endpoint<'a> {
                 && self.host.split('.').count() == 4
                 && self.host.split('.').all(|p| p.parse::<u8>().is_ok()))
     }
+}
+
+/// A duration option checked against its range.
+#[inline(never)]
+fn ms(v: u64, name: &str, min: u64) -> Result<u64, LpError> {
+    if (min..=MAX_MS).contains(&v) {
+        return Ok(v);
+    }
+    let mut m = concat(&[name, " must be between "]);
+    push_u64(&mut m, min);
+    m.push_str(" and ");
+    push_u64(&mut m, MAX_MS);
+    m.push_str(" ms");
+    Err(invalid(&m))
+}
+
+#[inline(never)]
+fn invalid(message: &str) -> LpError {
+    LpError::new(ErrorKind::InvalidArgument, message)
 }

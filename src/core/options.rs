@@ -49,6 +49,7 @@ pub fn config_from_json(text: &str) -> Result<Config, LpError> {
         text,
         0,
         "options must be an object with apiUrl and lpKey",
+        Some(&OPTION_KEYS),
         |key| {
             let mut m = concat(&[
                 "unknown LpClient option \"",
@@ -62,7 +63,7 @@ pub fn config_from_json(text: &str) -> Result<Config, LpError> {
                 m.push_str(k);
             }
             m.push(')');
-            (!OPTION_KEYS.contains(&key)).then_some(m)
+            m
         },
     )?;
     let api_url = o
@@ -100,10 +101,13 @@ pub fn config_from_json(text: &str) -> Result<Config, LpError> {
 
 /// `waitForStatus` options: `(intervalMs, timeoutMs)`, defaults 1000 and 120000.
 pub fn wait_options_from_json(text: &str) -> Result<(u64, u64), LpError> {
-    let o = Fields::read(text, 0, "waitForStatus options must be an object", |key| {
-        (!matches!(key, "intervalMs" | "timeoutMs"))
-            .then(|| "waitForStatus takes intervalMs and timeoutMs".to_owned())
-    })?;
+    let o = Fields::read(
+        text,
+        0,
+        "waitForStatus options must be an object",
+        Some(&["intervalMs", "timeoutMs"]),
+        |_| "waitForStatus takes intervalMs and timeoutMs".to_owned(),
+    )?;
     Ok((
         o.whole("intervalMs", 1_000)?.max(10),
         o.whole("timeoutMs", 120_000)?,
@@ -119,20 +123,24 @@ pub fn order_id(v: f64) -> Result<OrderId, LpError> {
     }
 }
 
+#[inline(never)]
 /// `orderFilter: { currencies?, maxAmountFiat?: { KES: 20000 }, minAmountUsd?, maxAmountUsd? }`
 fn order_filter(text: &str, at: usize) -> Result<OrderFilter, LpError> {
-    let f = Fields::read(text, at, "orderFilter must be an object", |key| {
-        (!FILTER_KEYS.contains(&key)).then(|| {
-            "orderFilter takes currencies, maxAmountFiat, minAmountUsd and maxAmountUsd".to_owned()
-        })
-    })?;
+    let f = Fields::read(
+        text,
+        at,
+        "orderFilter must be an object",
+        Some(&FILTER_KEYS),
+        |_| "orderFilter takes currencies, maxAmountFiat, minAmountUsd and maxAmountUsd".to_owned(),
+    )?;
     let mut max_amount_fiat = Vec::new();
     if let Some(at) = f.at("maxAmountFiat")? {
         let m = Fields::read(
             text,
             at,
             "orderFilter.maxAmountFiat must be an object like { KES: 20000 }",
-            |_| None,
+            None,
+            |_| String::new(),
         )?;
         for (code, _) in &m.fields {
             let amount = m
@@ -159,12 +167,14 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     /// Reads the object at byte `at` of `text`; `not_object` is the error for anything
-    /// else, `unknown(key)` the error (if any) for a key.
+    /// else, and `unknown(key)` the error for a key not in `known` (any key goes if `None`).
+    #[inline(never)]
     fn read(
         text: &'a str,
         at: usize,
         not_object: &str,
-        unknown: impl Fn(&str) -> Option<String>,
+        known: Option<&[&str]>,
+        unknown: fn(&str) -> String,
     ) -> Result<Self, LpError> {
         let not_json = || invalid("options are not plain JSON values");
         let mut r = Reader::new(text.get(at..).unwrap_or_default());
@@ -174,8 +184,8 @@ impl<'a> Fields<'a> {
         let mut fields = Vec::new();
         while let Some(key) = r.next_key().map_err(|_| not_json())? {
             let key = key.value();
-            if let Some(m) = unknown(&key) {
-                return Err(invalid(&m));
+            if known.is_some_and(|k| !k.contains(&&*key)) {
+                return Err(invalid(&unknown(&key)));
             }
             fields.push((key, at + r.offset()));
             let v = r.value().map_err(|_| not_json())?;
