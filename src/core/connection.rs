@@ -105,8 +105,9 @@ pub enum Event {
         /// The difference against the book, when this is not the first snapshot.
         resync: Option<Resync>,
     },
-    /// A new open order (live, or appeared while offline).
-    Order(Order),
+    /// A new open order (live, or appeared while offline). It is in the book when the
+    /// event is emitted: read it with `book().get(id)` (no copy per event on the hot path).
+    Order(OrderId),
     /// The server said another LP took this order.
     OrderTaken(OrderId),
     /// An order left the book.
@@ -515,11 +516,10 @@ impl Connection {
                 ) {
                     return;
                 }
-                let order = order.to_order();
-                if let Some(evicted) = self.book.insert(order.clone()) {
-                    let id = order.id;
+                let id = order.id;
+                if let Some(evicted) = self.book.insert(order.to_order()) {
                     if !evicted.contains(&id) {
-                        self.emit(Event::Order(order));
+                        self.emit(Event::Order(id));
                     }
                     for e in evicted.into_iter().filter(|&e| e != id) {
                         self.emit_removed(e, RemovalReason::Evicted);
@@ -597,7 +597,7 @@ impl Connection {
         });
         if let Some(r) = resync {
             for o in r.appeared {
-                self.emit(Event::Order(o));
+                self.emit(Event::Order(o.id));
             }
             for id in r.vanished {
                 self.emit_removed(id, RemovalReason::Vanished);

@@ -30,6 +30,7 @@ pub struct JsonStr<'a> {
 
 impl<'a> JsonStr<'a> {
     /// The string value: a slice of the input when it holds no escapes.
+    #[inline(always)]
     pub fn value(&self) -> Cow<'a, str> {
         if self.escaped {
             Cow::Owned(unescape(self.raw))
@@ -39,6 +40,7 @@ impl<'a> JsonStr<'a> {
     }
 
     /// The text when it holds no escapes (the common case for keys).
+    #[inline(always)]
     pub fn plain(&self) -> Option<&'a str> {
         (!self.escaped).then_some(self.raw)
     }
@@ -96,6 +98,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(always)]
     fn bytes(&self) -> &'a [u8] {
         self.src.as_bytes()
     }
@@ -107,6 +110,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(always)]
     fn skip_ws(&mut self) {
         let b = self.bytes();
         while let Some(&c) = b.get(self.pos) {
@@ -118,6 +122,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
         self.skip_ws();
         self.bytes().get(self.pos).copied()
@@ -175,6 +180,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Inside an object: the next key (its `:` consumed), or `None` at the closing `}`.
+    #[inline(always)]
     pub fn next_key(&mut self) -> Res<Option<JsonStr<'a>>> {
         if !self.next_member(b'}')? {
             return Ok(None);
@@ -192,10 +198,12 @@ impl<'a> Reader<'a> {
 
     /// Inside an array: `true` when another item follows (read it with [`Reader::value`]),
     /// `false` at the closing `]`.
+    #[inline(always)]
     pub fn next_item(&mut self) -> Res<bool> {
         self.next_member(b']')
     }
 
+    #[inline(always)]
     fn next_member(&mut self, close: u8) -> Res<bool> {
         let first = std::mem::replace(&mut self.first, false);
         match self.peek() {
@@ -248,15 +256,7 @@ impl<'a> Reader<'a> {
         let mut escaped = false;
         loop {
             // Runs of plain bytes are the common case: find the next byte that matters.
-            let run = b
-                .get(i..)
-                .unwrap_or_default()
-                .iter()
-                .position(|&c| c == b'"' || c == b'\\' || c < 0x20);
-            let Some(run) = run else {
-                return Err(self.err_at(b.len()));
-            };
-            i += run;
+            i = special_byte(b, i);
             match b.get(i) {
                 Some(b'"') => break,
                 Some(b'\\') => {
@@ -362,6 +362,35 @@ fn hex4(b: &[u8], at: usize) -> Option<u32> {
         v = v * 16 + d;
     }
     Some(v)
+}
+
+/// Index of the first `"`, `\\` or control byte at or after `i` (or `b.len()`). Eight
+/// bytes at a time (SWAR): string bodies are most of a frame's bytes.
+#[inline(always)]
+fn special_byte(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    while let Some(chunk) = b.get(i..).and_then(|rest| rest.first_chunk::<8>()) {
+        let v = u64::from_le_bytes(*chunk);
+        // A byte of `x` is zero -> its high bit in `(x - ONES) & !x & HIGH` is set.
+        let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+        let quote = zero(v ^ (ONES * u64::from(b'"')));
+        let backslash = zero(v ^ (ONES * u64::from(b'\\')));
+        // Bytes below 0x20 (ASCII only: bytes >= 0x80 never count as control).
+        let control = v.wrapping_sub(ONES * 0x20) & !v & HIGH;
+        let hits = quote | backslash | control;
+        if hits != 0 {
+            return i + (hits.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if c == b'"' || c == b'\\' || c < 0x20 {
+            return i;
+        }
+        i += 1;
+    }
+    i
 }
 
 /// Decodes the escapes of a string the reader has validated.

@@ -513,7 +513,7 @@ fn dispatch(rc: &Shared, event: Event) {
         let mut inner = rc.borrow_mut();
         if inner.frames.collecting() {
             match &event {
-                Event::Order(o) if inner.frames.order(o.id, o.amount_fiat, o.amount_usd) => return,
+                Event::Order(id) if inner.frames.order(*id) => return,
                 Event::OrderTaken(id) => return inner.frames.taken(*id),
                 Event::OrderRemoved { order_id, reason } => {
                     return inner.frames.removed(*order_id, *reason)
@@ -559,7 +559,10 @@ fn dispatch(rc: &Shared, event: Event) {
         Event::OrderTaken(_) if !wanted("order_taken") => return,
         Event::OrderRemoved { .. } if !wanted("order_removed") => return,
         Event::Error(_) if !wanted("error") => return,
-        Event::Order(o) => ("order", convert::order(&o)),
+        Event::Order(id) => match rc.borrow().core.book().get(id) {
+            Some(o) => ("order", convert::order(o)),
+            None => return,
+        },
         Event::OrderTaken(id) => (
             "order_taken",
             convert::object(&[("orderId", convert::id(id))]),

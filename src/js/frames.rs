@@ -84,6 +84,8 @@ pub const MAX_FRAME: usize = 1 << 20;
 /// Where an order's text fields are, for the order of the frame being handled.
 struct FrameOrder {
     id: OrderId,
+    amount_fiat: f64,
+    amount_usd: f64,
     /// (address, length) of currency, crypto_symbol, crypto_chain, status, created_at.
     fields: [(u32, u32); 5],
 }
@@ -175,6 +177,8 @@ impl Frames {
         if let Ok(ServerMessage::NewOrder { order: o }) = &decoded {
             *order = Some(FrameOrder {
                 id: o.id,
+                amount_fiat: o.amount_fiat,
+                amount_usd: o.amount_usd,
                 fields: addresses(spill, o),
             });
         }
@@ -182,12 +186,12 @@ impl Frames {
     }
 
     /// Records an `order` event if it is the frame's own order (else the caller builds it).
-    pub fn order(&mut self, id: OrderId, amount_fiat: f64, amount_usd: f64) -> bool {
+    pub fn order(&mut self, id: OrderId) -> bool {
         let Some(o) = self.order.take_if(|o| o.id == id) else {
             return false;
         };
         self.record
-            .extend_from_slice(&[ORDER, id as f64, amount_fiat, amount_usd]);
+            .extend_from_slice(&[ORDER, id as f64, o.amount_fiat, o.amount_usd]);
         for (p, n) in o.fields {
             self.record.extend_from_slice(&[f64::from(p), f64::from(n)]);
         }

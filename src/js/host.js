@@ -57,7 +57,9 @@ export class Host {
   }
 
   views() {
-    if (this.buffer === this.memory.buffer) return;
+    // Growing the memory detaches the old buffer (its length drops to 0): only then
+    // are new views needed. (Cheaper than reading memory.buffer every time.)
+    if (this.buffer !== null && this.u8.byteLength !== 0) return;
     this.buffer = this.memory.buffer;
     this.u8 = new Uint8Array(this.buffer);
     this.f64 = new Float64Array(this.buffer);

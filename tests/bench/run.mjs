@@ -67,7 +67,7 @@ say();
 const frames = frameMix(FRAMES);
 initSync({ module: readFileSync(path.join(ROOT, "pkg/rampwire_lp_bg.wasm")) });
 const results = {};
-results.Node = await measure(LpClient, frames, 3);
+results.Node = await measure(LpClient, frames);
 
 results.Chromium = await withHarnessPage(ROOT, (page) =>
   page.evaluate(async (n) => {
@@ -75,7 +75,7 @@ results.Chromium = await withHarnessPage(ROOT, (page) =>
     await init();
     const { frameMix } = await import("/tests/bench/frames.mjs");
     const { measure } = await import("/tests/bench/throughput.mjs");
-    return measure(LpClient, frameMix(n), 3);
+    return measure(LpClient, frameMix(n));
   }, FRAMES));
 
 // workerd's clocks stand still while code runs: time each path from outside, minus an empty run.

@@ -218,6 +218,31 @@ export const scenarios = {
     c.close();
   },
 
+  async "order fields with escapes or non-ASCII text arrive intact"(env) {
+    // The frame path hands strings to JS as slices of the frame when it is ASCII, and
+    // decodes them from wasm memory otherwise (escapes, or non-ASCII bytes before them).
+    const sim = control(env.base);
+    const c = client(env);
+    await c.connect();
+    const got = [];
+    c.on("order", (o) => got.push(o));
+    const frames = [
+      // Non-ASCII before the order: byte offsets differ from string indices.
+      '{"type":"new_order","note":"Zahlung über M-Pesa ✓","order":{"id":900001,"amount_fiat":"5000.50","currency":"KES","amount_usd":38.79,"crypto_symbol":"us\\"dt","crypto_chain":"trx","status":"open","created_at":"2026-05-03T12:00:00\\u002e000Z"}}',
+      // ASCII frame with one escaped field among plain ones.
+      '{"type":"new_order","order":{"id":900002,"amount_fiat":7,"currency":"NGN","amount_usd":0.5,"crypto_symbol":"usdc","crypto_chain":"b\\u00e4se","status":"open","created_at":"x"}}',
+    ];
+    for (const f of frames) await sim.broadcast(f);
+    await until(() => got.length >= 2, 3000, "two orders");
+    const [a, b] = got;
+    eq(JSON.stringify(a), JSON.stringify({ id: 900001, amount_fiat: 5000.5, currency: "KES", amount_usd: 38.79, crypto_symbol: 'us"dt', crypto_chain: "trx", status: "open", created_at: "2026-05-03T12:00:00.000Z" }), "first order");
+    eq(JSON.stringify(b), JSON.stringify({ id: 900002, amount_fiat: 7, currency: "NGN", amount_usd: 0.5, crypto_symbol: "usdc", crypto_chain: "bäse", status: "open", created_at: "x" }), "second order");
+    // The book holds the same values.
+    const held = c.openOrders().find((o) => o.id === 900001);
+    eq(held.crypto_symbol, 'us"dt', "book copy");
+    c.close();
+  },
+
   async "claim whose answer is lost is reconciled as ours, never claimed twice"(env) {
     const sim = control(env.base);
     const c = client(env);

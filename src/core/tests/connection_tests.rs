@@ -260,7 +260,7 @@ fn book_follows_new_order_taken_and_claimed() {
     assert_eq!(
         ev,
         [
-            Event::Order(order(2)),
+            Event::Order(2),
             Event::OrderTaken(1),
             Event::OrderRemoved {
                 order_id: 1,
@@ -300,7 +300,7 @@ fn reconnect_resyncs_and_reports_what_changed_offline() {
     let r = resync.expect("a resync report");
     assert_eq!(r.vanished, [2]);
     assert_eq!(r.appeared.iter().map(|o| o.id).collect::<Vec<_>>(), [4]);
-    assert!(ev.contains(&Event::Order(order(4))));
+    assert!(ev.contains(&Event::Order(4)));
     assert!(ev.contains(&Event::OrderRemoved {
         order_id: 2,
         reason: RemovalReason::Vanished
@@ -524,7 +524,7 @@ fn the_order_filter_keeps_rejected_orders_out_of_the_book_and_the_app() {
         .take_events()
         .iter()
         .filter_map(|e| match e {
-            Event::Order(o) => Some(o.id),
+            Event::Order(id) => Some(*id),
             _ => None,
         })
         .collect();

@@ -223,8 +223,11 @@ fn scan(text: &str) -> Res<Option<(Kind, Cow<'_, str>, Parts<'_>)>> {
     // Fields that came before `type` are read once it is known, from where they start.
     let mut early = [usize::MAX; FIELDS];
     while let Some(key) = r.next_key()? {
-        let key = key.value();
-        if key == "type" {
+        let key = match key.plain() {
+            Some(k) => Cow::Borrowed(k),
+            None => key.value(),
+        };
+        if key.len() == 4 && key == "type" {
             kind = match r.value()? {
                 Value::Str(s) => {
                     let name = s.value();
@@ -288,6 +291,38 @@ fn not_json(e: JsonError) -> DecodeError {
     DecodeError::NotJson(s)
 }
 
+/// The fields of an order object.
+enum OrderField {
+    Id,
+    AmountFiat,
+    Currency,
+    AmountUsd,
+    CryptoSymbol,
+    CryptoChain,
+    Status,
+    CreatedAt,
+    Other,
+}
+
+impl OrderField {
+    /// By length first, so most keys are told apart without comparing strings.
+    #[inline(always)]
+    fn of(k: &[u8]) -> OrderField {
+        let is = |lit: &[u8]| k.iter().zip(lit).all(|(a, b)| a == b);
+        match k.len() {
+            2 if is(b"id") => OrderField::Id,
+            6 if is(b"status") => OrderField::Status,
+            8 if is(b"currency") => OrderField::Currency,
+            10 if is(b"amount_usd") => OrderField::AmountUsd,
+            10 if is(b"created_at") => OrderField::CreatedAt,
+            11 if is(b"amount_fiat") => OrderField::AmountFiat,
+            12 if is(b"crypto_chain") => OrderField::CryptoChain,
+            13 if is(b"crypto_symbol") => OrderField::CryptoSymbol,
+            _ => OrderField::Other,
+        }
+    }
+}
+
 /// An order object; `None` (the value read to its end) if it is not one or has no valid id.
 fn order<'a>(r: &mut Reader<'a>) -> Res<Option<OrderView<'a>>> {
     let v = r.value()?;
@@ -307,16 +342,20 @@ fn order<'a>(r: &mut Reader<'a>) -> Res<Option<OrderView<'a>>> {
         created_at: Cow::Borrowed(""),
     };
     while let Some(key) = r.next_key()? {
-        match &*key.value() {
-            "id" => id = scalar(r)?.id(),
-            "amount_fiat" => o.amount_fiat = scalar(r)?.f64().unwrap_or(0.0),
-            "currency" => o.currency = scalar(r)?.text(),
-            "amount_usd" => o.amount_usd = scalar(r)?.f64().unwrap_or(0.0),
-            "crypto_symbol" => o.crypto_symbol = scalar(r)?.text(),
-            "crypto_chain" => o.crypto_chain = scalar(r)?.text(),
-            "status" => o.status = scalar(r)?.text(),
-            "created_at" => o.created_at = scalar(r)?.text(),
-            _ => skip_value(r)?,
+        let field = match key.plain() {
+            Some(k) => OrderField::of(k.as_bytes()),
+            None => OrderField::of(key.value().as_bytes()),
+        };
+        match field {
+            OrderField::Id => id = scalar(r)?.id(),
+            OrderField::AmountFiat => o.amount_fiat = scalar(r)?.f64().unwrap_or(0.0),
+            OrderField::Currency => o.currency = scalar(r)?.text(),
+            OrderField::AmountUsd => o.amount_usd = scalar(r)?.f64().unwrap_or(0.0),
+            OrderField::CryptoSymbol => o.crypto_symbol = scalar(r)?.text(),
+            OrderField::CryptoChain => o.crypto_chain = scalar(r)?.text(),
+            OrderField::Status => o.status = scalar(r)?.text(),
+            OrderField::CreatedAt => o.created_at = scalar(r)?.text(),
+            OrderField::Other => skip_value(r)?,
         }
     }
     Ok(id.map(|id| OrderView { id, ..o }))
@@ -379,6 +418,7 @@ pub(crate) enum Scalar<'a> {
     Text(Cow<'a, str>),
 }
 
+#[inline(always)]
 fn scalar<'a>(r: &mut Reader<'a>) -> Res<Scalar<'a>> {
     Ok(match r.value()? {
         Value::Number(t) => Scalar::Number(t),
