@@ -9,6 +9,7 @@
 //! - [`book`]: the bounded order book and its resync after reconnects.
 //! - [`filter`]: the client-side order policy.
 //! - [`rest`]: REST requests and what their answers mean (claims and reconciliation).
+//! - [`flow`]: the REST flows (claim with reconciliation, fiat-sent, lookups) as state machines.
 //! - [`options`]: `LpClientOptions` from JSON, strictly.
 //! - [`config`], [`secret`], [`error`], [`backoff`]: the supporting pieces.
 
@@ -18,6 +19,7 @@ pub mod config;
 pub mod connection;
 pub mod error;
 pub mod filter;
+pub mod flow;
 pub mod id_map;
 pub mod json;
 pub mod options;

@@ -14,8 +14,10 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::convert;
+use super::flows;
 use super::frames::{self, Frames, Host};
 use super::platform::{self, now_ms};
+use crate::core::flow::{Flow, FlowKind};
 use crate::core::options::{config_from_json, invalid, order_id, wait_options_from_json};
 use crate::core::{
     Action, Connection, DecodeError, ErrorKind, Event, LpError, Millis, OrderId, SocketId, State,
@@ -45,15 +47,16 @@ pub(super) struct Inner {
     /// The deadline host.js's timer is armed for, if any.
     timer: Option<Millis>,
     /// The JS half: listeners, socket, timer, frame delivery.
-    host: Host,
+    pub host: Host,
     frames: Frames,
     /// What host.js calls back (they hold only a `Weak`; dropped with the client).
     _callbacks: Callbacks,
     connect_waiters: Vec<Waiter>,
     /// WebSocket claims awaiting `claimed` (at most 64, as in the core).
     ws_claims: Vec<(OrderId, Waiter)>,
-    /// Orders with an HTTP claim (or its reconciliation) under way: never claimed twice at once.
-    pub http_claims: Vec<OrderId>,
+    /// REST flows under way (see `flows`), by id.
+    pub flows: Vec<(u32, Flow)>,
+    pub next_flow: u32,
 }
 
 pub(super) type Shared = Rc<RefCell<Inner>>;
@@ -61,7 +64,14 @@ type FrameHandler = Closure<dyn FnMut(u32, u32) -> u32>;
 type ReserveHandler = Closure<dyn FnMut(u32) -> u32>;
 type SocketHandler = Closure<dyn FnMut(u32, u32, u32)>;
 type TimerHandler = Closure<dyn FnMut()>;
-type Callbacks = (FrameHandler, ReserveHandler, SocketHandler, TimerHandler);
+type StepHandler = Closure<dyn FnMut(u32, u32, u32, String) -> JsValue>;
+type Callbacks = (
+    FrameHandler,
+    ReserveHandler,
+    SocketHandler,
+    TimerHandler,
+    StepHandler,
+);
 
 /// Socket events from host.js (kinds as in host.js).
 enum SocketEvent {
@@ -118,12 +128,19 @@ impl LpClient {
             });
             let w = weak.clone();
             let timer = TimerHandler::new(move || on_timer(&w));
+            let w = weak.clone();
+            let step =
+                StepHandler::new(move |flow, input, status, body: String| match w.upgrade() {
+                    Some(rc) => flows::on_step(&rc, flow, input, status, body),
+                    None => JsValue::UNDEFINED,
+                });
             let host = Host::new(
                 &wasm_bindgen::memory(),
                 handle.as_ref(),
                 reserve.as_ref(),
                 socket.as_ref(),
                 timer.as_ref(),
+                step.as_ref(),
                 header,
             );
             RefCell::new(Inner {
@@ -134,8 +151,9 @@ impl LpClient {
                 frames,
                 connect_waiters: Vec::new(),
                 ws_claims: Vec::new(),
-                http_claims: Vec::new(),
-                _callbacks: (handle, reserve, socket, timer),
+                flows: Vec::new(),
+                next_flow: 1,
+                _callbacks: (handle, reserve, socket, timer, step),
             })
         });
         Ok(LpClient { inner })
@@ -206,8 +224,7 @@ impl LpClient {
     /// whose outcome is unknown is reconciled with `GET /api/orders/{id}` before it settles.
     #[wasm_bindgen(unchecked_return_type = "Promise<ClaimResult>")]
     pub fn claim(&self, id: f64) -> Promise {
-        let rc = self.inner.clone();
-        platform::promise(async move { super::claims::claim_http(rc, order_id(id)?).await })
+        flow_promise(&self.inner, FlowKind::Claim, id)
     }
 
     /// Claims over the WebSocket: resolves on `claimed`, or `{ status: "taken" }` when the
@@ -237,8 +254,7 @@ impl LpClient {
     /// Marks fiat as sent over HTTP; resolves with the order.
     #[wasm_bindgen(js_name = fiatSent, unchecked_return_type = "Promise<RestOrder>")]
     pub fn fiat_sent(&self, id: f64) -> Promise {
-        let rc = self.inner.clone();
-        platform::promise(async move { super::claims::fiat_sent(rc, order_id(id)?).await })
+        flow_promise(&self.inner, FlowKind::FiatSent, id)
     }
 
     /// Marks fiat as sent over the WebSocket (no answer exists in the protocol).
@@ -254,11 +270,7 @@ impl LpClient {
     /// `GET /api/orders/{id}`: the order with payee details (for the LP that owns it).
     #[wasm_bindgen(js_name = getOrder, unchecked_return_type = "Promise<RestOrder>")]
     pub fn get_order(&self, id: f64) -> Promise {
-        let rc = self.inner.clone();
-        platform::promise(async move {
-            let (_, body) = super::claims::get_order(&rc, order_id(id)?).await?;
-            Ok(body)
-        })
+        flow_promise(&self.inner, FlowKind::GetOrder, id)
     }
 
     /// Polls `GET /api/orders/{id}` until its status is `status`; resolves with the order.
@@ -270,19 +282,26 @@ impl LpClient {
         status: String,
         #[wasm_bindgen(unchecked_param_type = "WaitOptions | undefined")] options: JsValue,
     ) -> Promise {
-        let rc = self.inner.clone();
-        platform::promise(async move {
-            let id = order_id(id)?;
-            // Same strictness as the constructor: a wrong type is an error, not a default.
-            let (interval, timeout) = if options.is_undefined() || options.is_null() {
-                (1_000, 120_000)
-            } else {
-                let text = convert::options_json(&options)
-                    .ok_or_else(|| invalid("waitForStatus options must be an object"))?;
-                wait_options_from_json(&text)?
-            };
-            super::claims::wait_for_status(&rc, id, &status, interval, timeout).await
-        })
+        // Same strictness as the constructor: a wrong type is an error, not a default.
+        let timing = if options.is_undefined() || options.is_null() {
+            Ok((1_000, 120_000))
+        } else {
+            convert::options_json(&options)
+                .ok_or_else(|| invalid("waitForStatus options must be an object"))
+                .and_then(|text| wait_options_from_json(&text))
+        };
+        match timing {
+            Ok((interval_ms, timeout_ms)) => flow_promise(
+                &self.inner,
+                FlowKind::WaitForStatus {
+                    status,
+                    interval_ms,
+                    timeout_ms,
+                },
+                id,
+            ),
+            Err(e) => Promise::reject(&convert::error(&e)),
+        }
     }
 
     /// Closes the socket and stops every timer. Idempotent. Pending `connect()` calls reject
@@ -496,6 +515,20 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
     count
 }
 
+/// A promise for a REST flow on order `id` (a JS number, checked here).
+fn flow_promise(rc: &Shared, kind: FlowKind, id: f64) -> Promise {
+    let mut kind = Some(kind);
+    Promise::new(&mut |resolve, reject| {
+        let started = order_id(id).and_then(|id| match kind.take() {
+            Some(k) => flows::start(rc, k, id, &resolve, &reject),
+            None => Ok(()),
+        });
+        if let Err(e) = started {
+            let _ = reject.call1(&JsValue::NULL, &convert::error(&e));
+        }
+    })
+}
+
 fn take_waiter(rc: &Shared, id: OrderId) -> Option<Waiter> {
     let mut inner = rc.borrow_mut();
     let i = inner.ws_claims.iter().position(|(w, _)| *w == id)?;
@@ -595,17 +628,16 @@ fn dispatch(rc: &Shared, event: Event) {
             return;
         }
         Event::ClaimUnknown(order_id) => {
-            let waiter = take_waiter(rc, order_id);
-            let rc = rc.clone();
-            platform::spawn(async move {
-                let outcome = super::claims::reconcile(rc, order_id).await;
-                if let Some((resolve, reject)) = waiter {
-                    let _ = match outcome {
-                        Ok(v) => resolve.call1(&JsValue::NULL, &v),
-                        Err(e) => reject.call1(&JsValue::NULL, &convert::error(&e)),
-                    };
+            // Reconciled over HTTP; the claimWs() promise (if any) settles with the outcome.
+            let (resolve, reject) = match take_waiter(rc, order_id) {
+                Some((res, rej)) => (JsValue::from(res), JsValue::from(rej)),
+                None => (JsValue::UNDEFINED, JsValue::UNDEFINED),
+            };
+            if let Err(e) = flows::start(rc, FlowKind::Reconcile, order_id, &resolve, &reject) {
+                if let Some(f) = reject.dyn_ref::<Function>() {
+                    let _ = f.call1(&JsValue::NULL, &convert::error(&e));
                 }
-            });
+            }
             return;
         }
         Event::Error(e) => ("error", convert::error(&e)),

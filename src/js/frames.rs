@@ -34,8 +34,12 @@ extern "C" {
         reserve: &JsValue,
         on_socket: &JsValue,
         on_timer: &JsValue,
+        on_step: &JsValue,
         header: u32,
     ) -> Host;
+    /// Runs REST flow `flow` from `step`; settles through `resolve`/`reject` if functions.
+    #[wasm_bindgen(method)]
+    pub fn run(this: &Host, flow: u32, step: &JsValue, resolve: &JsValue, reject: &JsValue);
     /// Adds a listener; returns its unsubscribe function.
     #[wasm_bindgen(method)]
     pub fn on(this: &Host, name: &str, listener: &Function) -> Function;

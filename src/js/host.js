@@ -1,13 +1,15 @@
-// The client's JS half: the listeners, the WebSocket, the timer, and the frame path that
-// takes each text frame into wasm with one call and turns what wasm wrote back into
-// events. Rust decides everything (the core's state machine); this file only touches the
-// platform, with one wasm closure per kind of callback for the client's whole life, so
-// nothing is allocated or leaked per socket or per timer.
+// The client's JS half: the listeners, the WebSocket, the timer, REST requests, and the
+// frame path that takes each text frame into wasm with one call and turns what wasm wrote
+// back into events. Rust decides everything (the core's state machines); this file only
+// touches the platform, with one wasm closure per kind of callback for the client's whole
+// life, so nothing is allocated or leaked per socket, timer or request.
 //
 // Why frames and events are handled here: from wasm, every field of an event object is a
 // boundary crossing and every string a copy through TextDecoder. Here a frame is copied
 // in with the engine's `encodeInto`, and an order is built as one object literal whose
 // strings are slices of the frame text that wasm points at (record layout: frames.rs).
+
+import { LpError } from "./glue.js";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -24,6 +26,14 @@ const TOO_LARGE = 0xfffffffe;
 /** Socket event kinds for `onSocket` (keep in step with client.rs). */
 const OPENED = 0;
 const CLOSED = 1;
+/** REST flow steps from wasm, and what is reported back (keep in step with flows.rs). */
+const FETCH = 0;
+const SLEEP = 1;
+const RESOLVE = 2;
+const ANSWER = 0;
+const TIMED_OUT = 1;
+const FAILED = 2;
+const WAKE = 3;
 
 /** Everything one client touches on the JS side. */
 export class Host {
@@ -33,9 +43,11 @@ export class Host {
    * @param reserve  (bytes) => address of a scratch buffer that large, or 0 when too large
    * @param onSocket (socket, kind, code) => void, for open and close/error
    * @param onTimer  () => void
+   * @param onStep   (flow, input, status, body) => the flow's next step
    * @param header   address of two f64s: the record's address, and its entry count
    */
-  constructor(memory, handle, reserve, onSocket, onTimer, header) {
+  constructor(memory, handle, reserve, onSocket, onTimer, onStep, header) {
+    this.onStep = onStep;
     this.memory = memory;
     this.handle = handle;
     this.reserve = reserve;
@@ -156,6 +168,36 @@ export class Host {
     }
   }
 
+  /**
+   * Runs REST flow `flow` from its first `step` until wasm says it is done; settles
+   * through `resolve`/`reject` when given.
+   */
+  async run(flow, step, resolve, reject) {
+    for (;;) {
+      if (this.closed) step = [3, new LpError("closed", "the client was freed")];
+      const op = step[0];
+      if (op === FETCH) {
+        let input = ANSWER;
+        let status = 0;
+        let text = "";
+        try {
+          [status, text] = await exchange(step[1], step[2], step[3], step[4]);
+        } catch (e) {
+          input = e[0] ? TIMED_OUT : FAILED;
+          text = e[1];
+        }
+        if (!this.closed) step = this.onStep(flow, input, status, text);
+      } else if (op === SLEEP) {
+        await sleep(step[1]);
+        if (!this.closed) step = this.onStep(flow, WAKE, 0, "");
+      } else {
+        const settle = op === RESOLVE ? resolve : reject;
+        if (typeof settle === "function") settle(step[1]);
+        return;
+      }
+    }
+  }
+
   /** Forgets every listener, the socket and the timer (the client was freed). */
   close() {
     this.closed = true;
@@ -244,4 +286,32 @@ export class Host {
     if (ascii && at >= 0 && at + len <= text.length) return text.slice(at, at + len);
     return decoder.decode(this.u8.subarray(ptr, ptr + len));
   }
+}
+
+/**
+ * One REST exchange over the global `fetch(url, init)` (browsers, Node 18+, Workers),
+ * with a timeout that covers the body too. Resolves with [status, body text]; rejects
+ * with [timedOut, platform message]. The key travels only in the Authorization header.
+ */
+async function exchange(url, post, authorization, timeoutMs) {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  const headers = post
+    ? { Authorization: authorization, "Content-Type": "application/json" }
+    : { Authorization: authorization };
+  const init = post
+    ? { method: "POST", headers, body: "{}", signal: controller.signal }
+    : { method: "GET", headers, signal: controller.signal };
+  try {
+    const response = await fetch(url, init);
+    return [response.status, await response.text()];
+  } catch (e) {
+    throw [controller.signal.aborted, String((e && e.message) || "fetch failed")];
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -1,17 +1,16 @@
 //! The JavaScript face of the crate (wasm32 only): `LpClient` and its TypeScript types.
 //!
 //! - [`client`]: `LpClient`, which drives the core with the platform's socket and timers.
-//! - [`frames`] (with `host.js`, the client's JS half: listeners, WebSocket, timer): the
+//! - [`frames`] (with `host.js`, the client's JS half: listeners, WebSocket, timer, fetch): the
 //!   frame path, one boundary crossing per frame.
-//! - [`claims`]: claim / fiat-sent / lookups over HTTP, with reconciliation.
-//! - [`http`] (with `http.js`), [`platform`]: fetch, and the globals.
+//! - [`flows`]: runs the core's REST flows (claim with reconciliation, fiat-sent, lookups).
+//! - [`platform`]: the globals.
 //! - [`convert`]: Rust values to the JS shapes of the API; [`types`]: the TypeScript declarations.
 
-mod claims;
 pub mod client;
 mod convert;
+mod flows;
 mod frames;
-mod http;
 mod platform;
 mod types;
 

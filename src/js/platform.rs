@@ -4,10 +4,7 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use js_sys::Promise;
 use wasm_bindgen::prelude::*;
-
-use crate::core::LpError;
 
 #[wasm_bindgen]
 extern "C" {
@@ -40,15 +37,4 @@ pub fn spawn(fut: impl Future<Output = ()> + 'static) {
 
 fn spawn_boxed(fut: Pin<Box<dyn Future<Output = ()>>>) {
     wasm_bindgen_futures::spawn_local(fut);
-}
-
-/// A promise for `fut`; an error rejects it as an `LpError`.
-pub fn promise(fut: impl Future<Output = Result<JsValue, LpError>> + 'static) -> Promise {
-    promise_boxed(Box::pin(fut))
-}
-
-fn promise_boxed(fut: Pin<Box<dyn Future<Output = Result<JsValue, LpError>>>>) -> Promise {
-    wasm_bindgen_futures::future_to_promise(async move {
-        fut.await.map_err(|e| super::convert::error(&e))
-    })
 }

@@ -6,6 +6,7 @@ mod backoff_tests;
 mod book_tests;
 mod config_tests;
 mod connection_tests;
+mod flow_tests;
 mod json_tests;
 mod options_tests;
 mod rest_tests;

@@ -1,0 +1,351 @@
+//! REST flows, sans I/O: claim (with reconciliation), fiat-sent, order lookups and status
+//! polling, each a small state machine. The driver performs each [`Step`] (one HTTP
+//! request, or a pause) and feeds back what happened; the flow decides what comes next.
+//! So every "nothing lost" rule is tested natively, and the wasm layer needs no futures.
+//!
+//! Claims: won on 2xx, taken on 409, failed on a definite refusal; when the answer never
+//! came (timeout, network cut, 5xx), `GET /api/orders/{id}` decides: ours → claimed,
+//! another owner → taken, still open → our request never landed, so one more claim is
+//! safe (checked, not blind: at most [`MAX_RECLAIMS`]).
+
+use super::config::Config;
+use super::connection::Millis;
+use super::error::{ErrorKind, LpError};
+use super::rest::{self, ClaimVerdict, Operation, OrderState, Reconciled, Request};
+use super::wire::{push_u64, truncate, OrderId};
+
+/// GET checks before an unknown claim is reported as unresolved.
+pub const RECONCILE_CHECKS: u32 = 6;
+/// Claims re-sent after a check proved the previous one never landed.
+pub const MAX_RECLAIMS: u32 = 2;
+/// First pause between checks; doubles up to [`MAX_PAUSE_MS`].
+const FIRST_PAUSE_MS: u64 = 250;
+const MAX_PAUSE_MS: u64 = 4_000;
+
+/// What a flow does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FlowKind {
+    /// `claim()`: claim over HTTP, reconciled when the outcome is unknown.
+    Claim,
+    /// A WebSocket claim that got no answer: check, and claim over HTTP if still open.
+    Reconcile,
+    /// `fiatSent()`: if no answer came, a GET tells whether it landed.
+    FiatSent,
+    /// `getOrder()`.
+    GetOrder,
+    /// `waitForStatus()`: poll until the order has `status`.
+    WaitForStatus {
+        /// The status waited for.
+        status: String,
+        /// Pause between polls.
+        interval_ms: u64,
+        /// Give up after this long.
+        timeout_ms: u64,
+    },
+}
+
+/// What happened to the last step.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// The request got an answer.
+    Answer {
+        /// HTTP status.
+        status: u16,
+        /// Body text.
+        body: String,
+    },
+    /// The request got no answer (timeout or network failure).
+    NoAnswer(LpError),
+    /// The pause is over.
+    Wake,
+}
+
+/// What the driver must do next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Step {
+    /// Perform this request (with the key in `Authorization`) and report with `Answer` or
+    /// `NoAnswer`.
+    Fetch(Request),
+    /// Wait this long, then report `Wake`.
+    Sleep(u64),
+    /// Finished.
+    Done(Result<Outcome, LpError>),
+}
+
+/// How a flow ended well.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// The claim is ours; the order's JSON when the server sent it.
+    Claimed(String),
+    /// Another LP has the order, or it is no longer open.
+    Taken,
+    /// The order's JSON (fiat-sent, lookups, status reached).
+    Order(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Claiming,
+    Checking,
+    CheckPause,
+    Sending,
+    Confirming,
+    Looking,
+    Polling,
+    PollPause,
+}
+
+/// One flow for one order.
+#[derive(Debug, Clone)]
+pub struct Flow {
+    id: OrderId,
+    kind: FlowKind,
+    phase: Phase,
+    reclaims: u32,
+    checks: u32,
+    pause_ms: u64,
+    last: Option<LpError>,
+    started: Millis,
+}
+
+impl Flow {
+    /// A flow for order `id`, and its first step.
+    pub fn start(kind: FlowKind, id: OrderId, now: Millis, config: &Config) -> (Flow, Step) {
+        let (phase, op) = match kind {
+            FlowKind::Claim => (Phase::Claiming, Operation::Claim(id)),
+            FlowKind::Reconcile => (Phase::Checking, Operation::GetOrder(id)),
+            FlowKind::FiatSent => (Phase::Sending, Operation::FiatSent(id)),
+            FlowKind::GetOrder => (Phase::Looking, Operation::GetOrder(id)),
+            FlowKind::WaitForStatus { .. } => (Phase::Polling, Operation::GetOrder(id)),
+        };
+        let flow = Flow {
+            id,
+            kind,
+            phase,
+            reclaims: 0,
+            checks: 0,
+            pause_ms: FIRST_PAUSE_MS,
+            last: None,
+            started: now,
+        };
+        (flow, Step::Fetch(op.request(config)))
+    }
+
+    /// The order this flow is about.
+    pub fn order_id(&self) -> OrderId {
+        self.id
+    }
+
+    /// Whether this flow claims (at most one claiming flow per order at a time).
+    pub fn claims(&self) -> bool {
+        matches!(self.kind, FlowKind::Claim | FlowKind::Reconcile)
+    }
+
+    /// Feeds what happened; returns the next step. `my_lp_id` tells our claims apart.
+    pub fn step(
+        &mut self,
+        input: Input,
+        now: Millis,
+        config: &Config,
+        my_lp_id: Option<u64>,
+    ) -> Step {
+        let id = self.id;
+        let fail =
+            |op: Operation, status: u16, body: &str| rest::error_for(op, status, body, config);
+        match (self.phase, input) {
+            (Phase::Claiming, Input::Answer { status, body }) => {
+                match rest::claim_verdict(status, &body, id, config) {
+                    ClaimVerdict::Won => done(Outcome::Claimed(body)),
+                    ClaimVerdict::Taken => done(Outcome::Taken),
+                    ClaimVerdict::Refused(e) => Step::Done(Err(e)),
+                    ClaimVerdict::Unknown(e) => self.check(Some(e), config),
+                }
+            }
+            (Phase::Claiming, Input::NoAnswer(e)) => self.check(Some(e), config),
+            (Phase::Checking, Input::Answer { status, body }) => {
+                self.checks += 1;
+                if !(200..300).contains(&status) {
+                    let e = fail(Operation::GetOrder(id), status, &body);
+                    if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Unauthorized) {
+                        return Step::Done(Err(e));
+                    }
+                    return self.check_again(e);
+                }
+                let verdict = OrderState::parse(&body).map(|s| rest::reconcile(&s, my_lp_id));
+                match verdict {
+                    Ok(Reconciled::Ours) => done(Outcome::Claimed(body)),
+                    Ok(Reconciled::Taken) => done(Outcome::Taken),
+                    Ok(Reconciled::StillOpen) => self.still_open(config),
+                    Ok(Reconciled::Undetermined) => self.check_again(LpError::new(
+                        ErrorKind::Protocol,
+                        "the order's owner cannot be told from the server's answer",
+                    )),
+                    Err(e) => self.check_again(e),
+                }
+            }
+            (Phase::Checking, Input::NoAnswer(e)) => {
+                self.checks += 1;
+                self.check_again(e)
+            }
+            (Phase::CheckPause, Input::Wake) => {
+                self.phase = Phase::Checking;
+                Step::Fetch(Operation::GetOrder(id).request(config))
+            }
+            (Phase::Sending, Input::Answer { status, body }) => match status {
+                200..=299 => done(Outcome::Order(body)),
+                // A definite refusal; 408 and 5xx may have landed: check.
+                s if s < 500 && s != 408 => {
+                    Step::Done(Err(fail(Operation::FiatSent(id), status, &body)))
+                }
+                _ => self.confirm(fail(Operation::FiatSent(id), status, &body), config),
+            },
+            (Phase::Sending, Input::NoAnswer(e)) => self.confirm(e, config),
+            (
+                Phase::Confirming,
+                Input::Answer {
+                    status: 200..=299,
+                    body,
+                },
+            ) if OrderState::parse(&body)
+                .is_ok_and(|s| matches!(s.status.as_str(), "fiat_sent" | "completed")) =>
+            {
+                done(Outcome::Order(body))
+            }
+            (Phase::Confirming, _) => Step::Done(Err(self.last.take().unwrap_or_else(|| {
+                LpError::new(ErrorKind::Network, "fiat-sent failed").with_order(id)
+            }))),
+            (Phase::Looking, Input::Answer { status, body }) => {
+                if !(200..300).contains(&status) {
+                    return Step::Done(Err(fail(Operation::GetOrder(id), status, &body)));
+                }
+                match OrderState::parse(&body) {
+                    Ok(_) => done(Outcome::Order(body)),
+                    Err(e) => Step::Done(Err(e)),
+                }
+            }
+            (Phase::Looking, Input::NoAnswer(e)) => Step::Done(Err(e)),
+            (Phase::Polling, input) => self.poll(input, now, config),
+            (Phase::PollPause, Input::Wake) => {
+                self.phase = Phase::Polling;
+                Step::Fetch(Operation::GetOrder(id).request(config))
+            }
+            // A driver bug (an input the step did not ask for): end, never loop.
+            _ => Step::Done(Err(LpError::new(
+                ErrorKind::Protocol,
+                "internal: a REST flow got an input out of order",
+            )
+            .with_order(id))),
+        }
+    }
+
+    /// The outcome is unknown: ask the server, starting a fresh round of checks.
+    fn check(&mut self, cause: Option<LpError>, config: &Config) -> Step {
+        self.last = cause;
+        self.checks = 0;
+        self.pause_ms = FIRST_PAUSE_MS;
+        self.phase = Phase::Checking;
+        Step::Fetch(Operation::GetOrder(self.id).request(config))
+    }
+
+    /// A check could not tell: pause and ask again, or give up with the last reason.
+    fn check_again(&mut self, reason: LpError) -> Step {
+        self.last = Some(reason);
+        if self.checks >= RECONCILE_CHECKS {
+            let mut m = String::from("claim outcome still unknown after ");
+            push_u64(&mut m, u64::from(RECONCILE_CHECKS));
+            m.push_str(" checks; check GET /api/orders/{id} before claiming again");
+            if let Some(e) = &self.last {
+                m.push_str(" (last: ");
+                m.push_str(&e.message);
+                m.push(')');
+            }
+            return Step::Done(Err(LpError::new(ErrorKind::Timeout, m).with_order(self.id)));
+        }
+        self.phase = Phase::CheckPause;
+        let pause = self.pause_ms;
+        self.pause_ms = (self.pause_ms * 2).min(MAX_PAUSE_MS);
+        Step::Sleep(pause)
+    }
+
+    /// Still open: our claim never landed, so claiming again is safe (a bounded number of
+    /// times).
+    fn still_open(&mut self, config: &Config) -> Step {
+        let (max, message) = match self.kind {
+            FlowKind::Claim => (
+                MAX_RECLAIMS,
+                "the claim never reached the server (the order is still open); not retried further",
+            ),
+            _ => (
+                1,
+                "the claim did not reach the server; the order is still open",
+            ),
+        };
+        if self.reclaims >= max {
+            return Step::Done(Err(
+                LpError::new(ErrorKind::Timeout, message).with_order(self.id)
+            ));
+        }
+        self.reclaims += 1;
+        self.phase = Phase::Claiming;
+        Step::Fetch(Operation::Claim(self.id).request(config))
+    }
+
+    /// Fiat-sent got no definite answer: see whether it landed.
+    fn confirm(&mut self, cause: LpError, config: &Config) -> Step {
+        self.last = Some(cause);
+        self.phase = Phase::Confirming;
+        Step::Fetch(Operation::GetOrder(self.id).request(config))
+    }
+
+    fn poll(&mut self, input: Input, now: Millis, config: &Config) -> Step {
+        let FlowKind::WaitForStatus {
+            status: want,
+            interval_ms,
+            timeout_ms,
+        } = &self.kind
+        else {
+            return Step::Done(Err(LpError::new(
+                ErrorKind::Protocol,
+                "internal: not a poll",
+            )));
+        };
+        match input {
+            Input::Answer {
+                status: 200..=299,
+                body,
+            } => match OrderState::parse(&body) {
+                Ok(s) if s.status == *want => return done(Outcome::Order(body)),
+                Ok(s) if matches!(s.status.as_str(), "cancelled" | "canceled" | "expired") => {
+                    let mut m = String::from("the order ended as ");
+                    m.push_str(truncate(&s.status, 40));
+                    return Step::Done(Err(
+                        LpError::new(ErrorKind::Conflict, m).with_order(self.id)
+                    ));
+                }
+                _ => {}
+            },
+            Input::Answer { status, body } => {
+                let e = rest::error_for(Operation::GetOrder(self.id), status, &body, config);
+                if matches!(
+                    e.kind,
+                    ErrorKind::NotFound | ErrorKind::Unauthorized | ErrorKind::NotOwner
+                ) {
+                    return Step::Done(Err(e));
+                }
+            }
+            _ => {}
+        }
+        if now.saturating_sub(self.started) + interval_ms > *timeout_ms {
+            let mut m = String::from("order did not reach status ");
+            m.push_str(truncate(want, 40));
+            m.push_str(" in time");
+            return Step::Done(Err(LpError::new(ErrorKind::Timeout, m).with_order(self.id)));
+        }
+        self.phase = Phase::PollPause;
+        Step::Sleep(*interval_ms)
+    }
+}
+
+fn done(outcome: Outcome) -> Step {
+    Step::Done(Ok(outcome))
+}

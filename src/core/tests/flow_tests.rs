@@ -1,0 +1,227 @@
+//! REST flows: every "nothing lost" rule, step by step, without a network.
+
+use super::harness::config;
+use crate::core::flow::*;
+use crate::core::rest::Method;
+use crate::core::*;
+
+const ME: u64 = 12;
+
+fn ans(status: u16, body: &str) -> Input {
+    Input::Answer {
+        status,
+        body: body.to_owned(),
+    }
+}
+
+fn order(status: &str, lp: Option<u64>) -> String {
+    let lp = lp.map_or("null".to_owned(), |l| l.to_string());
+    format!(r#"{{"id":7,"status":"{status}","lp_id":{lp}}}"#)
+}
+
+fn no_answer() -> Input {
+    Input::NoAnswer(LpError::new(ErrorKind::Timeout, "no answer within 10 ms"))
+}
+
+fn fetch(step: &Step) -> (Method, &str) {
+    match step {
+        Step::Fetch(r) => (r.method, r.url.as_str()),
+        other => panic!("expected a request, got {other:?}"),
+    }
+}
+
+struct Run {
+    flow: Flow,
+    c: Config,
+    now: u64,
+}
+
+impl Run {
+    fn new(kind: FlowKind) -> (Run, Step) {
+        let c = config().build().unwrap();
+        let (flow, first) = Flow::start(kind, 7, 0, &c);
+        (Run { flow, c, now: 0 }, first)
+    }
+    fn feed(&mut self, input: Input) -> Step {
+        self.flow.step(input, self.now, &self.c, Some(ME))
+    }
+}
+
+const CLAIM: (Method, &str) = (Method::Post, "https://api.rampwire.app/api/orders/7/claim");
+const GET: (Method, &str) = (Method::Get, "https://api.rampwire.app/api/orders/7");
+
+#[test]
+fn claim_won_taken_or_refused_at_once() {
+    let (mut r, first) = Run::new(FlowKind::Claim);
+    assert_eq!(fetch(&first), CLAIM);
+    assert_eq!(
+        r.feed(ans(200, &order("claimed", Some(ME)))),
+        Step::Done(Ok(Outcome::Claimed(order("claimed", Some(ME)))))
+    );
+    let (mut r, _) = Run::new(FlowKind::Claim);
+    assert_eq!(r.feed(ans(409, "{}")), Step::Done(Ok(Outcome::Taken)));
+    let (mut r, _) = Run::new(FlowKind::Claim);
+    let Step::Done(Err(e)) = r.feed(ans(401, r#"{"error":"bad key"}"#)) else {
+        panic!()
+    };
+    assert_eq!(e.kind, ErrorKind::Unauthorized);
+}
+
+#[test]
+fn lost_claim_answer_is_checked_and_found_ours_without_a_second_claim() {
+    let (mut r, _) = Run::new(FlowKind::Claim);
+    // 502 after the server committed: unknown, so a GET decides.
+    assert_eq!(fetch(&r.feed(ans(502, ""))), GET);
+    assert_eq!(
+        r.feed(ans(200, &order("claimed", Some(ME)))),
+        Step::Done(Ok(Outcome::Claimed(order("claimed", Some(ME)))))
+    );
+    // Another owner: taken.
+    let (mut r, _) = Run::new(FlowKind::Claim);
+    r.feed(no_answer());
+    assert_eq!(
+        r.feed(ans(200, &order("claimed", Some(99)))),
+        Step::Done(Ok(Outcome::Taken))
+    );
+}
+
+#[test]
+fn still_open_means_our_claim_never_landed_so_a_bounded_reclaim_follows() {
+    let (mut r, _) = Run::new(FlowKind::Claim);
+    for _ in 0..MAX_RECLAIMS {
+        assert_eq!(fetch(&r.feed(no_answer())), GET);
+        assert_eq!(fetch(&r.feed(ans(200, &order("open", None)))), CLAIM);
+    }
+    r.feed(no_answer());
+    let Step::Done(Err(e)) = r.feed(ans(200, &order("open", None))) else {
+        panic!("must stop re-claiming")
+    };
+    assert_eq!(e.kind, ErrorKind::Timeout);
+    assert!(e.message.contains("not retried further"), "{}", e.message);
+}
+
+#[test]
+fn checks_pause_with_backoff_then_give_up_with_the_last_reason() {
+    let (mut r, _) = Run::new(FlowKind::Claim);
+    r.feed(no_answer());
+    let mut pauses = vec![];
+    loop {
+        match r.feed(ans(503, "")) {
+            Step::Sleep(ms) => {
+                pauses.push(ms);
+                assert_eq!(fetch(&r.feed(Input::Wake)), GET);
+            }
+            Step::Done(Err(e)) => {
+                assert_eq!(e.kind, ErrorKind::Timeout);
+                assert!(
+                    e.message.contains("still unknown after 6 checks"),
+                    "{}",
+                    e.message
+                );
+                assert!(e.message.contains("HTTP 503"), "{}", e.message);
+                break;
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(pauses, [250, 500, 1000, 2000, 4000]);
+    // A 404 or 401 during checks ends at once.
+    let (mut r, _) = Run::new(FlowKind::Claim);
+    r.feed(no_answer());
+    let Step::Done(Err(e)) = r.feed(ans(404, "")) else {
+        panic!()
+    };
+    assert_eq!(e.kind, ErrorKind::NotFound);
+}
+
+#[test]
+fn an_unanswered_websocket_claim_is_checked_then_claimed_once_over_http() {
+    let (mut r, first) = Run::new(FlowKind::Reconcile);
+    assert_eq!(fetch(&first), GET);
+    assert_eq!(fetch(&r.feed(ans(200, &order("open", None)))), CLAIM);
+    assert_eq!(fetch(&r.feed(no_answer())), GET);
+    let Step::Done(Err(e)) = r.feed(ans(200, &order("open", None))) else {
+        panic!()
+    };
+    assert!(
+        e.message.contains("did not reach the server"),
+        "{}",
+        e.message
+    );
+    let (mut r, _) = Run::new(FlowKind::Reconcile);
+    assert_eq!(
+        r.feed(ans(200, &order("claimed", Some(ME)))),
+        Step::Done(Ok(Outcome::Claimed(order("claimed", Some(ME)))))
+    );
+}
+
+#[test]
+fn fiat_sent_without_an_answer_is_confirmed_by_a_lookup() {
+    let (mut r, first) = Run::new(FlowKind::FiatSent);
+    assert_eq!(
+        fetch(&first),
+        (
+            Method::Post,
+            "https://api.rampwire.app/api/orders/7/fiat-sent"
+        )
+    );
+    assert_eq!(fetch(&r.feed(no_answer())), GET);
+    let body = order("fiat_sent", Some(ME));
+    assert_eq!(
+        r.feed(ans(200, &body)),
+        Step::Done(Ok(Outcome::Order(body)))
+    );
+    // Not confirmed: the original reason is reported.
+    let (mut r, _) = Run::new(FlowKind::FiatSent);
+    r.feed(ans(500, ""));
+    let Step::Done(Err(e)) = r.feed(ans(200, &order("claimed", Some(ME)))) else {
+        panic!()
+    };
+    assert_eq!((e.kind, e.status), (ErrorKind::Server, Some(500)));
+    // A definite refusal is not checked.
+    let (mut r, _) = Run::new(FlowKind::FiatSent);
+    let Step::Done(Err(e)) = r.feed(ans(403, "")) else {
+        panic!()
+    };
+    assert_eq!(e.kind, ErrorKind::NotOwner);
+}
+
+#[test]
+fn wait_for_status_polls_until_reached_ended_or_timed_out() {
+    let kind = |timeout_ms| FlowKind::WaitForStatus {
+        status: "completed".into(),
+        interval_ms: 100,
+        timeout_ms,
+    };
+    let (mut r, _) = Run::new(kind(1_000));
+    assert_eq!(
+        r.feed(ans(200, &order("fiat_sent", Some(ME)))),
+        Step::Sleep(100)
+    );
+    r.now = 100;
+    assert_eq!(fetch(&r.feed(Input::Wake)), GET);
+    assert_eq!(r.feed(no_answer()), Step::Sleep(100));
+    r.feed(Input::Wake);
+    let body = order("completed", Some(ME));
+    assert_eq!(
+        r.feed(ans(200, &body)),
+        Step::Done(Ok(Outcome::Order(body)))
+    );
+    let (mut r, _) = Run::new(kind(1_000));
+    let Step::Done(Err(e)) = r.feed(ans(200, &order("expired", None))) else {
+        panic!()
+    };
+    assert_eq!(e.kind, ErrorKind::Conflict);
+    let (mut r, _) = Run::new(kind(150));
+    r.now = 100;
+    let Step::Done(Err(e)) = r.feed(ans(200, &order("open", None))) else {
+        panic!()
+    };
+    assert_eq!(e.kind, ErrorKind::Timeout);
+}
+
+#[test]
+fn an_input_out_of_order_ends_the_flow() {
+    let (mut r, _) = Run::new(FlowKind::GetOrder);
+    assert!(matches!(r.feed(Input::Wake), Step::Done(Err(_))));
+}

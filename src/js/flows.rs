@@ -1,0 +1,195 @@
+//! Runs the core's REST flows (`core::flow`): host.js performs each step (one `fetch`, or
+//! a pause) and reports back through one closure; the outcome settles the caller's
+//! promise. No Rust futures: the waiting happens in JS, every decision in the core.
+
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
+
+use super::client::{drive, emit, Shared};
+use super::convert;
+use super::platform::now_ms;
+use crate::core::flow::{Flow, FlowKind, Input, Outcome, Step};
+use crate::core::rest::{Method, OrderState};
+use crate::core::{ErrorKind, LpError, OrderId};
+
+/// Flows under way at once, per client.
+const MAX_FLOWS: usize = 1_024;
+/// Claiming flows (claims and their reconciliation) under way at once.
+const MAX_CLAIMS: usize = 256;
+
+/// Step kinds host.js understands (keep in step with host.js).
+const FETCH: f64 = 0.0;
+const SLEEP: f64 = 1.0;
+const RESOLVE: f64 = 2.0;
+const REJECT: f64 = 3.0;
+/// What host.js reports (keep in step with host.js).
+pub const ANSWER: u32 = 0;
+pub const TIMED_OUT: u32 = 1;
+pub const FAILED: u32 = 2;
+pub const WAKE: u32 = 3;
+
+/// Starts a flow; `resolve`/`reject` (functions, or undefined) hear its outcome.
+pub fn start(
+    rc: &Shared,
+    kind: FlowKind,
+    id: OrderId,
+    resolve: &JsValue,
+    reject: &JsValue,
+) -> Result<(), LpError> {
+    let (flow_id, step, host) = {
+        let mut inner = rc.borrow_mut();
+        if inner.flows.len() >= MAX_FLOWS {
+            return Err(LpError::new(
+                ErrorKind::RateLimited,
+                "too many requests under way at once (limit 1024)",
+            ));
+        }
+        let (flow, step) = Flow::start(kind, id, now_ms(), inner.core.config());
+        if flow.claims() {
+            if inner
+                .flows
+                .iter()
+                .any(|(_, f)| f.claims() && f.order_id() == id)
+            {
+                return Err(LpError::new(
+                    ErrorKind::InvalidArgument,
+                    "a claim for this order is already in progress",
+                )
+                .with_order(id));
+            }
+            if inner.flows.iter().filter(|(_, f)| f.claims()).count() >= MAX_CLAIMS {
+                return Err(LpError::new(
+                    ErrorKind::RateLimited,
+                    "too many HTTP claims under way at once (limit 256)",
+                )
+                .with_order(id));
+            }
+        }
+        let flow_id = inner.next_flow;
+        inner.next_flow = inner.next_flow.wrapping_add(1);
+        inner.flows.push((flow_id, flow));
+        (flow_id, step, inner.host.clone())
+    };
+    let first = step_for_js(rc, flow_id, step);
+    host.run(flow_id, &first, resolve, reject);
+    Ok(())
+}
+
+/// host.js reports on flow `flow_id`; returns the next step for it.
+pub fn on_step(rc: &Shared, flow_id: u32, input: u32, status: u32, body: String) -> JsValue {
+    let step = {
+        let Ok(mut inner) = rc.try_borrow_mut() else {
+            return reject(&LpError::new(ErrorKind::Protocol, "internal: client busy"));
+        };
+        let input = match input {
+            ANSWER => Input::Answer {
+                status: status.min(999) as u16,
+                body,
+            },
+            TIMED_OUT => {
+                let mut m = String::from("no answer within ");
+                crate::core::wire::push_u64(&mut m, inner.core.config().request_timeout_ms);
+                m.push_str(" ms");
+                Input::NoAnswer(LpError::new(ErrorKind::Timeout, m))
+            }
+            FAILED => {
+                // The platform's message for a failed fetch ("Failed to fetch", "fetch failed").
+                let mut m = String::from("network error: ");
+                m.push_str(&inner.core.config().lp_key.redact(&body));
+                Input::NoAnswer(LpError::new(ErrorKind::Network, m))
+            }
+            WAKE => Input::Wake,
+            _ => {
+                return reject(&LpError::new(
+                    ErrorKind::Protocol,
+                    "internal: unknown step report",
+                ))
+            }
+        };
+        let me = inner.core.lp_id();
+        let inner = &mut *inner;
+        let Some((_, flow)) = inner.flows.iter_mut().find(|(i, _)| *i == flow_id) else {
+            return reject(&LpError::new(ErrorKind::Closed, "the client was closed"));
+        };
+        flow.step(input, now_ms(), inner.core.config(), me)
+    };
+    step_for_js(rc, flow_id, step)
+}
+
+/// `[FETCH, url, post, authorization, timeoutMs]`, `[SLEEP, ms]`, `[RESOLVE, value]` or
+/// `[REJECT, error]`; a finished flow is forgotten and its outcome applied.
+fn step_for_js(rc: &Shared, flow_id: u32, step: Step) -> JsValue {
+    let array = |items: &[JsValue]| items.iter().collect::<Array>().into();
+    match step {
+        Step::Fetch(req) => {
+            let inner = rc.borrow();
+            let c = inner.core.config();
+            let mut bearer = String::from("Bearer ");
+            bearer.push_str(c.lp_key.expose());
+            array(&[
+                FETCH.into(),
+                req.url.into(),
+                (req.method == Method::Post).into(),
+                bearer.into(),
+                (c.request_timeout_ms as f64).into(),
+            ])
+        }
+        Step::Sleep(ms) => array(&[SLEEP.into(), (ms as f64).into()]),
+        Step::Done(outcome) => {
+            let flow = {
+                let mut inner = rc.borrow_mut();
+                let at = inner.flows.iter().position(|(i, _)| *i == flow_id);
+                at.map(|i| inner.flows.swap_remove(i).1)
+            };
+            let id = flow.map_or(0, |f| f.order_id());
+            match outcome.and_then(|o| settle(rc, id, o)) {
+                Ok(v) => array(&[RESOLVE.into(), v]),
+                Err(e) => reject(&e),
+            }
+        }
+    }
+}
+
+fn reject(e: &LpError) -> JsValue {
+    [JsValue::from(REJECT), convert::error(e)]
+        .iter()
+        .collect::<Array>()
+        .into()
+}
+
+/// Applies an outcome to the client (book, events, our LP id) and builds its JS value.
+fn settle(rc: &Shared, id: OrderId, outcome: Outcome) -> Result<JsValue, LpError> {
+    match outcome {
+        Outcome::Claimed(body) => {
+            {
+                let mut inner = rc.borrow_mut();
+                if inner.core.lp_id().is_none() {
+                    if let Some(lp) = OrderState::parse(&body).ok().and_then(|s| s.lp_id) {
+                        inner.core.set_lp_id(lp);
+                    }
+                }
+                inner.core.note_claimed(id);
+            }
+            drive(rc);
+            emit(
+                rc,
+                "claimed",
+                &convert::object(&[("orderId", convert::id(id))]),
+            );
+            let order = convert::json_body(&body).unwrap_or(JsValue::NULL);
+            Ok(convert::object(&[
+                ("status", "claimed".into()),
+                ("order", order),
+            ]))
+        }
+        Outcome::Taken => {
+            rc.borrow_mut().core.note_taken(id);
+            drive(rc);
+            Ok(convert::object(&[
+                ("status", "taken".into()),
+                ("orderId", convert::id(id)),
+            ]))
+        }
+        Outcome::Order(body) => convert::json_body(&body),
+    }
+}
