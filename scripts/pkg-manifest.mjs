@@ -1,6 +1,7 @@
 // Completes wasm-pack's pkg/package.json for npm: entry points, types, files, exports,
 // sideEffects; and copies the README and licence texts into pkg/.
-import { readFileSync, writeFileSync, copyFileSync, existsSync } from "node:fs";
+import { readFileSync, writeFileSync, copyFileSync, existsSync, readdirSync } from "node:fs";
+import { transformSync } from "esbuild";
 
 const pkgPath = "pkg/package.json";
 const p = JSON.parse(readFileSync(pkgPath, "utf8"));
@@ -32,6 +33,23 @@ writeFileSync(dts, readFileSync(dts, "utf8").replace(
   /export interface InitOutput \{[\s\S]*?\n\}/,
   "/** The instantiated module (its exports are internal). */\nexport interface InitOutput {\n    readonly memory: WebAssembly.Memory;\n}",
 ));
+
+// The shipped JS is re-printed without comments (names and layout stay readable; the
+// documentation lives in rampwire_lp.d.ts and in src/js/): ~2 KB less gzip on the wire.
+const jsFiles = ["pkg/rampwire_lp.js"];
+const walk = (dir) => {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const path = `${dir}/${e.name}`;
+    if (e.isDirectory()) walk(path);
+    else if (path.endsWith(".js")) jsFiles.push(path);
+  }
+};
+if (existsSync("pkg/snippets")) walk("pkg/snippets");
+for (const f of jsFiles) {
+  const { code } = transformSync(readFileSync(f, "utf8"), { format: "esm", legalComments: "none", target: "es2022" });
+  // esbuild keeps JSDoc blocks; their text is in the .d.ts already.
+  writeFileSync(f, code.replace(/^\s*\/\*\*[\s\S]*?\*\/\n/gm, ""));
+}
 
 for (const f of ["README.md", "LICENSE"]) {
   if (existsSync(f)) copyFileSync(f, `pkg/${f}`);

@@ -30,7 +30,6 @@ pub struct JsonStr<'a> {
 
 impl<'a> JsonStr<'a> {
     /// The string value: a slice of the input when it holds no escapes.
-    #[inline(always)]
     pub fn value(&self) -> Cow<'a, str> {
         if self.escaped {
             Cow::Owned(unescape(self.raw))
@@ -180,7 +179,6 @@ impl<'a> Reader<'a> {
     }
 
     /// Inside an object: the next key (its `:` consumed), or `None` at the closing `}`.
-    #[inline(always)]
     pub fn next_key(&mut self) -> Res<Option<JsonStr<'a>>> {
         if !self.next_member(b'}')? {
             return Ok(None);
@@ -198,7 +196,6 @@ impl<'a> Reader<'a> {
 
     /// Inside an array: `true` when another item follows (read it with [`Reader::value`]),
     /// `false` at the closing `]`.
-    #[inline(always)]
     pub fn next_item(&mut self) -> Res<bool> {
         self.next_member(b']')
     }

@@ -62,7 +62,7 @@ pub(super) struct Inner {
 pub(super) type Shared = Rc<RefCell<Inner>>;
 type FrameHandler = Closure<dyn FnMut(u32, u32) -> u32>;
 type ReserveHandler = Closure<dyn FnMut(u32) -> u32>;
-type SocketHandler = Closure<dyn FnMut(u32, u32, u32)>;
+type SocketHandler = Closure<dyn FnMut(u32, u32, u32) -> u32>;
 type TimerHandler = Closure<dyn FnMut()>;
 type StepHandler = Closure<dyn FnMut(u32, u32, u32, String) -> JsValue>;
 type Callbacks = (
@@ -76,9 +76,6 @@ type Callbacks = (
 /// Socket events from host.js (kinds as in host.js).
 enum SocketEvent {
     Open,
-    /// A text frame that could not take the frame path (it arrived during a client call).
-    Text(String),
-    Binary,
     /// `close` with its code, or `error` (code 0).
     Closed(u16),
 }
@@ -454,21 +451,17 @@ fn on_timer(weak: &Weak<RefCell<Inner>>) {
     drive(&rc);
 }
 
-fn on_socket(weak: &Weak<RefCell<Inner>>, socket: SocketId, ev: SocketEvent) {
-    let Some(rc) = weak.upgrade() else { return };
-    if rc.try_borrow_mut().is_err() {
-        // Fired synchronously from inside a client call: handle it right after instead.
-        let weak = weak.clone();
-        platform::spawn(async move { on_socket(&weak, socket, ev) });
-        return;
-    }
+/// A socket event from host.js; returns [`frames::BUSY`] when it fired synchronously from
+/// inside a client call (host.js then delivers it again right after).
+fn on_socket(weak: &Weak<RefCell<Inner>>, socket: SocketId, ev: SocketEvent) -> u32 {
+    let Some(rc) = weak.upgrade() else { return 0 };
     {
-        let mut inner = rc.borrow_mut();
+        let Ok(mut inner) = rc.try_borrow_mut() else {
+            return frames::BUSY;
+        };
         let now = now_ms();
         match ev {
             SocketEvent::Open => inner.core.handle_open(socket, now),
-            SocketEvent::Text(t) => inner.core.handle_frame(socket, now, &t),
-            SocketEvent::Binary => inner.core.handle_binary(socket, now),
             SocketEvent::Closed(code) => {
                 if inner.socket == Some(socket) {
                     inner.socket = None;
@@ -479,23 +472,16 @@ fn on_socket(weak: &Weak<RefCell<Inner>>, socket: SocketId, ev: SocketEvent) {
         }
     }
     drive(&rc);
+    0
 }
 
 /// A text frame host.js wrote into the scratch (or a non-text one, see `frames`);
-/// returns how many record entries it left for JS to deliver.
+/// returns how many record entries it left for JS to deliver, or [`frames::BUSY`] when
+/// it fired from inside a client call (host.js then delivers it again right after).
 fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
     let Some(rc) = weak.upgrade() else { return 0 };
     let Ok(mut guard) = rc.try_borrow_mut() else {
-        // Fired from inside a client call: the scratch is ours until we return, so take
-        // a copy and handle it right after, the ordinary way.
-        let copy = rc.try_borrow().ok().and_then(|i| {
-            let bytes = i.frames.scratch.get(..len as usize)?;
-            String::from_utf8(bytes.to_vec()).ok()
-        });
-        let event = copy.map_or(SocketEvent::Binary, SocketEvent::Text);
-        let weak = weak.clone();
-        platform::spawn(async move { on_socket(&weak, socket, event) });
-        return 0;
+        return frames::BUSY;
     };
     let now = now_ms();
     {

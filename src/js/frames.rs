@@ -82,6 +82,8 @@ const QUEUED: f64 = 4.0;
 pub const BINARY: u32 = u32::MAX;
 /// A text frame larger than [`MAX_FRAME`].
 pub const TOO_LARGE: u32 = u32::MAX - 1;
+/// What a handler returns when the client is inside a call: deliver again right after.
+pub const BUSY: u32 = u32::MAX;
 /// The largest frame accepted (the largest real one, a 20-order `init`, is ~6 KB).
 pub const MAX_FRAME: usize = 1 << 20;
 

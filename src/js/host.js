@@ -23,6 +23,8 @@ const REASONS = ["taken", "claimed", "vanished", "evicted"];
 /** `handle` lengths that are not lengths. */
 const BINARY = 0xffffffff;
 const TOO_LARGE = 0xfffffffe;
+/** What wasm answers when the client is inside a call (keep in step with frames.rs). */
+const BUSY = 0xffffffff;
 /** Socket event kinds for `onSocket` (keep in step with client.rs). */
 const OPENED = 0;
 const CLOSED = 1;
@@ -120,12 +122,18 @@ export class Host {
     this.closeSocket(this.wsId, 1000, "reconnecting");
     const ws = new WebSocket(url);
     ws.binaryType = "arraybuffer";
-    ws.onopen = () => this.onSocket(id, OPENED, 0);
-    ws.onclose = (e) => this.onSocket(id, CLOSED, e.code | 0);
-    ws.onerror = () => this.onSocket(id, CLOSED, 0);
+    ws.onopen = () => this.socketEvent(id, OPENED, 0);
+    ws.onclose = (e) => this.socketEvent(id, CLOSED, e.code | 0);
+    ws.onerror = () => this.socketEvent(id, CLOSED, 0);
     ws.onmessage = (e) => this.frame(id, e.data);
     this.ws = ws;
     this.wsId = id;
+  }
+
+  /** Some runtimes fire socket events synchronously inside a client call: then wasm
+   * answers BUSY and the event is delivered again right after. */
+  socketEvent(id, kind, code) {
+    if (this.onSocket(id, kind, code) === BUSY) queueMicrotask(() => this.socketEvent(id, kind, code));
   }
 
   /** Sends on socket `id` if it is the current one; a failure surfaces as its close. */
@@ -234,7 +242,8 @@ export class Host {
       ascii = r.written === data.length;
     }
     const count = this.handle(id, length);
-    if (count > 0) this.deliver(count, data, ascii);
+    if (count === BUSY) queueMicrotask(() => this.frame(id, data));
+    else if (count > 0) this.deliver(count, data, ascii);
   }
 
   deliver(count, text, ascii) {

@@ -418,7 +418,6 @@ pub(crate) enum Scalar<'a> {
     Text(Cow<'a, str>),
 }
 
-#[inline(always)]
 fn scalar<'a>(r: &mut Reader<'a>) -> Res<Scalar<'a>> {
     Ok(match r.value()? {
         Value::Number(t) => Scalar::Number(t),
