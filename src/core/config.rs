@@ -1,6 +1,6 @@
 //! Client configuration: validated once, so the state machine never meets a bad value.
 
-use super::error::{ErrorKind, LpError};
+use super::error::LpError;
 use super::filter::OrderFilter;
 use super::secret::LpKey;
 use super::text::concat;
@@ -114,15 +114,15 @@ impl ConfigBuilder {
 
     /// Validates everything.
     pub fn build(self) -> Result<Config, LpError> {
-        let lp_key = LpKey::new(&self.lp_key).map_err(|e| invalid(&e.to_string()))?;
+        let lp_key = LpKey::new(&self.lp_key).map_err(|e| LpError::invalid(&e.to_string()))?;
 
         let api = Endpoint::parse(&self.api_url, &["https", "http"])
-            .map_err(|e| invalid(&concat(&["apiUrl ", &e])))?;
+            .map_err(|e| LpError::invalid(&concat(&["apiUrl ", &e])))?;
         let api_url = self.api_url.trim_end_matches('/').to_owned();
         let ws_url = match &self.ws_url {
             Some(u) => {
                 Endpoint::parse(u, &["wss", "ws"])
-                    .map_err(|e| invalid(&concat(&["wsUrl ", &e])))?;
+                    .map_err(|e| LpError::invalid(&concat(&["wsUrl ", &e])))?;
                 u.clone()
             }
             None => {
@@ -133,9 +133,9 @@ impl ConfigBuilder {
         };
         for (url, label) in [(&api_url, "apiUrl"), (&ws_url, "wsUrl")] {
             let ep = Endpoint::parse(url, &["https", "http", "wss", "ws"])
-                .map_err(|e| invalid(&concat(&[label, " ", &e])))?;
+                .map_err(|e| LpError::invalid(&concat(&[label, " ", &e])))?;
             if !ep.secure() && !ep.loopback() && !self.allow_insecure {
-                return Err(invalid(&concat(&[
+                return Err(LpError::invalid(&concat(&[
                     label,
                     " uses ",
                     ep.scheme,
@@ -148,7 +148,7 @@ impl ConfigBuilder {
         for c in &self.currencies {
             let c = c.trim().to_ascii_uppercase();
             if c.is_empty() || c.len() > 10 || !c.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(invalid(
+                return Err(LpError::invalid(
                     "currencies must be codes like \"KES\" (letters and digits)",
                 ));
             }
@@ -161,10 +161,14 @@ impl ConfigBuilder {
         let backoff_initial_ms = ms(self.backoff_initial_ms, "backoffInitialMs", 1)?;
         let backoff_max_ms = ms(self.backoff_max_ms, "backoffMaxMs", 1)?;
         if backoff_max_ms < backoff_initial_ms {
-            return Err(invalid("backoffMaxMs must be at least backoffInitialMs"));
+            return Err(LpError::invalid(
+                "backoffMaxMs must be at least backoffInitialMs",
+            ));
         }
         if !(crate::core::book::INIT_LIMIT..=100_000).contains(&self.book_capacity) {
-            return Err(invalid("bookCapacity must be between 20 and 100000"));
+            return Err(LpError::invalid(
+                "bookCapacity must be between 20 and 100000",
+            ));
         }
         Ok(Config {
             api_url,
@@ -285,10 +289,5 @@ fn ms(v: u64, name: &str, min: u64) -> Result<u64, LpError> {
     m.push_str(" and ");
     push_u64(&mut m, MAX_MS);
     m.push_str(" ms");
-    Err(invalid(&m))
-}
-
-#[inline(never)]
-fn invalid(message: &str) -> LpError {
-    LpError::new(ErrorKind::InvalidArgument, message)
+    Err(LpError::invalid(&m))
 }

@@ -73,6 +73,12 @@ impl LpError {
         }
     }
 
+    /// An `invalid_argument` error (options and arguments the caller got wrong).
+    #[inline(never)]
+    pub fn invalid(message: &str) -> Self {
+        LpError::new(ErrorKind::InvalidArgument, message)
+    }
+
     /// With an HTTP status.
     pub fn with_status(mut self, status: u16) -> Self {
         self.status = Some(status);

@@ -43,11 +43,12 @@ impl OrderFilter {
 impl OrderFilter {
     /// Upper-cases currencies and checks the numbers.
     pub(crate) fn normalized(self) -> Result<Self, super::LpError> {
-        let bad = |m: &str| super::LpError::new(super::ErrorKind::InvalidArgument, m);
         let code = |c: &str| {
             let c = c.trim().to_ascii_uppercase();
             if c.is_empty() || c.len() > 10 || !c.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                Err(bad("orderFilter currencies must be codes like \"KES\""))
+                Err(super::LpError::invalid(
+                    "orderFilter currencies must be codes like \"KES\"",
+                ))
             } else {
                 Ok(c)
             }
@@ -56,7 +57,9 @@ impl OrderFilter {
             if v.is_finite() && v >= 0.0 {
                 Ok(v)
             } else {
-                Err(bad("orderFilter amounts must be non-negative numbers"))
+                Err(super::LpError::invalid(
+                    "orderFilter amounts must be non-negative numbers",
+                ))
             }
         };
         Ok(OrderFilter {

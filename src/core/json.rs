@@ -43,15 +43,6 @@ impl<'a> JsonStr<'a> {
     pub fn plain(&self) -> Option<&'a str> {
         (!self.escaped).then_some(self.raw)
     }
-
-    /// Compares the value with `s` (keys are plain ASCII; an escaped key is decoded first).
-    pub fn is(&self, s: &str) -> bool {
-        if self.escaped {
-            unescape(self.raw) == s
-        } else {
-            self.raw == s
-        }
-    }
 }
 
 /// One value as the reader sees it. Containers are entered, not read: iterate them with

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use super::config::{AuthMode, Config, ConfigBuilder};
-use super::error::{ErrorKind, LpError};
+use super::error::LpError;
 use super::filter::OrderFilter;
 use super::json::{self, Reader, Value};
 use super::text::concat;
@@ -38,11 +38,6 @@ const FILTER_KEYS: [&str; 4] = [
     "maxAmountUsd",
 ];
 
-/// An `invalid_argument` error.
-pub fn invalid(message: &str) -> LpError {
-    LpError::new(ErrorKind::InvalidArgument, message)
-}
-
 /// The client's configuration from the options' JSON text.
 pub fn config_from_json(text: &str) -> Result<Config, LpError> {
     let o = Fields::read(
@@ -68,10 +63,10 @@ pub fn config_from_json(text: &str) -> Result<Config, LpError> {
     )?;
     let api_url = o
         .string("apiUrl")?
-        .ok_or_else(|| invalid("apiUrl is required"))?;
+        .ok_or_else(|| LpError::invalid("apiUrl is required"))?;
     let lp_key = o
         .string("lpKey")?
-        .ok_or_else(|| invalid("lpKey is required"))?;
+        .ok_or_else(|| LpError::invalid("lpKey is required"))?;
     let mut b = ConfigBuilder::new(&api_url, &lp_key);
     if let Some(u) = o.string("wsUrl")? {
         b = b.ws_url(&u);
@@ -79,7 +74,7 @@ pub fn config_from_json(text: &str) -> Result<Config, LpError> {
     b.auth = match o.string("auth")?.as_deref() {
         None | Some("deferred") => AuthMode::Deferred,
         Some("query") => AuthMode::Query,
-        Some(_) => return Err(invalid("auth must be \"deferred\" or \"query\"")),
+        Some(_) => return Err(LpError::invalid("auth must be \"deferred\" or \"query\"")),
     };
     b.currencies = o.strings("currencies")?;
     b.heartbeat_ms = o.whole("heartbeatMs", b.heartbeat_ms)?;
@@ -119,7 +114,9 @@ pub fn order_id(v: f64) -> Result<OrderId, LpError> {
     if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= 9_007_199_254_740_991.0 {
         Ok(v as OrderId)
     } else {
-        Err(invalid("order id must be a whole, non-negative number"))
+        Err(LpError::invalid(
+            "order id must be a whole, non-negative number",
+        ))
     }
 }
 
@@ -143,11 +140,9 @@ fn order_filter(text: &str, at: usize) -> Result<OrderFilter, LpError> {
             |_| String::new(),
         )?;
         for (code, _) in &m.fields {
-            let amount = m
-                .number(code)
-                .ok()
-                .flatten()
-                .ok_or_else(|| invalid("orderFilter.maxAmountFiat values must be numbers"))?;
+            let amount = m.number(code).ok().flatten().ok_or_else(|| {
+                LpError::invalid("orderFilter.maxAmountFiat values must be numbers")
+            })?;
             max_amount_fiat.push((code.to_string(), amount));
         }
     }
@@ -176,16 +171,16 @@ impl<'a> Fields<'a> {
         known: Option<&[&str]>,
         unknown: fn(&str) -> String,
     ) -> Result<Self, LpError> {
-        let not_json = || invalid("options are not plain JSON values");
+        let not_json = || LpError::invalid("options are not plain JSON values");
         let mut r = Reader::new(text.get(at..).unwrap_or_default());
         if r.value().map_err(|_| not_json())? != Value::Object {
-            return Err(invalid(not_object));
+            return Err(LpError::invalid(not_object));
         }
         let mut fields = Vec::new();
         while let Some(key) = r.next_key().map_err(|_| not_json())? {
             let key = key.value();
             if known.is_some_and(|k| !k.contains(&&*key)) {
-                return Err(invalid(&unknown(&key)));
+                return Err(LpError::invalid(&unknown(&key)));
             }
             fields.push((key, at + r.offset()));
             let v = r.value().map_err(|_| not_json())?;
@@ -241,7 +236,7 @@ impl<'a> Fields<'a> {
         match self.number(key)? {
             None => Ok(default),
             Some(f) if f >= 0.0 && f.fract() == 0.0 && f <= 9.0e15 => Ok(f as u64),
-            Some(_) => Err(invalid(&concat(&[
+            Some(_) => Err(LpError::invalid(&concat(&[
                 key,
                 " must be a whole, non-negative number of milliseconds",
             ]))),
@@ -280,5 +275,5 @@ impl<'a> Fields<'a> {
 
 #[inline(never)]
 fn wrong(key: &str, what: &str) -> LpError {
-    invalid(&concat(&[key, " must be ", what]))
+    LpError::invalid(&concat(&[key, " must be ", what]))
 }

@@ -1,8 +1,8 @@
 //! `LpClient`: drives the sans-IO core with the platform's WebSocket and timers, and
 //! turns its events into JS callbacks and promises.
 //!
-//! The platform side (socket, timer, listeners, frame delivery) is `host.js`, which calls
-//! back through four closures made once per client.
+//! The platform side (socket, timer, fetch, listeners, frame delivery) is `host.js`, which
+//! calls back through five closures made once per client.
 //!
 //! Re-entrancy rule: user callbacks run with no `RefCell` borrow held, so a listener
 //! may call any client method.
@@ -18,7 +18,7 @@ use super::flows;
 use super::frames::{self, Frames, Host};
 use super::platform::{self, now_ms};
 use crate::core::flow::{Flow, FlowKind};
-use crate::core::options::{config_from_json, invalid, order_id, wait_options_from_json};
+use crate::core::options::{config_from_json, order_id, wait_options_from_json};
 use crate::core::{
     Action, Connection, DecodeError, ErrorKind, Event, LpError, Millis, OrderId, SocketId, State,
 };
@@ -95,7 +95,9 @@ impl LpClient {
     ) -> Result<LpClient, JsValue> {
         let config = convert::options_json(&options)
             .ok_or_else(|| {
-                invalid("new LpClient(options): options must be an object with apiUrl and lpKey")
+                LpError::invalid(
+                    "new LpClient(options): options must be an object with apiUrl and lpKey",
+                )
             })
             .and_then(|text| config_from_json(&text))
             .map_err(|e| convert::error(&e))?;
@@ -162,10 +164,10 @@ impl LpClient {
         let name = EVENTS
             .iter()
             .find(|e| **e == event)
-            .ok_or_else(|| convert::error(&invalid("unknown event name; use one of init, order, order_taken, order_removed, claimed, state, error")))?;
+            .ok_or_else(|| convert::error(&LpError::invalid("unknown event name; use one of init, order, order_taken, order_removed, claimed, state, error")))?;
         let inner = self.inner.borrow();
         if inner.host.size() >= MAX_LISTENERS {
-            return Err(convert::error(&invalid(
+            return Err(convert::error(&LpError::invalid(
                 "too many listeners (1000): unsubscribe the ones you no longer need",
             )));
         }
@@ -182,7 +184,7 @@ impl LpClient {
             if inner.connect_waiters.len() >= MAX_CONNECT_WAITERS {
                 let _ = reject.call1(
                     &JsValue::NULL,
-                    &convert::error(&invalid("too many pending connect() calls")),
+                    &convert::error(&LpError::invalid("too many pending connect() calls")),
                 );
                 return;
             }
@@ -284,7 +286,7 @@ impl LpClient {
             Ok((1_000, 120_000))
         } else {
             convert::options_json(&options)
-                .ok_or_else(|| invalid("waitForStatus options must be an object"))
+                .ok_or_else(|| LpError::invalid("waitForStatus options must be an object"))
                 .and_then(|text| wait_options_from_json(&text))
         };
         match timing {
@@ -310,16 +312,11 @@ impl LpClient {
             std::mem::take(&mut inner.connect_waiters)
         };
         drive(&self.inner);
+        // (drive carried out the core's Close action and disarmed the timer.)
         let err = convert::error(&LpError::new(ErrorKind::Closed, "the client was closed"));
         for (_, reject) in waiters {
             let _ = reject.call1(&JsValue::NULL, &err);
         }
-        let mut inner = self.inner.borrow_mut();
-        if let Some(id) = inner.socket.take() {
-            inner.host.close_socket(id.0, 1000, "client closed");
-        }
-        inner.timer = None;
-        inner.host.arm(-1.0);
     }
 }
 

@@ -103,8 +103,9 @@ pub struct Frames {
     /// Text fields that are not plain slices of the frame (they held escapes).
     spill: String,
     record: Vec<f64>,
-    /// `[record address, entry count]`, at an address JS learns once.
-    header: Box<[f64; 2]>,
+    /// The record's address (it moves when the record grows), at an address JS learns
+    /// once; the entry count is the frame handler's return value.
+    header: Box<f64>,
     /// Set while a frame is handled: events go to the record.
     collecting: bool,
     order: Option<FrameOrder>,
@@ -117,7 +118,7 @@ impl Frames {
             scratch: vec![0; 4096],
             spill: String::new(),
             record: Vec::with_capacity(8 * WIDTH),
-            header: Box::new([0.0; 2]),
+            header: Box::new(0.0),
             collecting: false,
             order: None,
         }
@@ -125,7 +126,7 @@ impl Frames {
 
     /// The header's address, for host.js.
     pub fn header_address(&self) -> u32 {
-        self.header.as_ptr() as usize as u32
+        (&*self.header as *const f64) as usize as u32
     }
 
     /// Makes the scratch hold at least `bytes`; its address, or 0 if that is too large.
@@ -152,8 +153,7 @@ impl Frames {
         self.collecting = false;
         self.order = None;
         let count = self.record.len() / WIDTH;
-        self.header[0] = self.record.as_ptr() as usize as f64;
-        self.header[1] = count as f64;
+        *self.header = self.record.as_ptr() as usize as f64;
         count as u32
     }
 

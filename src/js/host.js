@@ -32,6 +32,7 @@ const CLOSED = 1;
 const FETCH = 0;
 const SLEEP = 1;
 const RESOLVE = 2;
+const REJECT = 3;
 const ANSWER = 0;
 const TIMED_OUT = 1;
 const FAILED = 2;
@@ -46,22 +47,21 @@ export class Host {
    * @param onSocket (socket, kind, code) => void, for open and close/error
    * @param onTimer  () => void
    * @param onStep   (flow, input, status, body) => the flow's next step
-   * @param header   address of two f64s: the record's address, and its entry count
+   * @param header   address of an f64 holding the record's address
    */
   constructor(memory, handle, reserve, onSocket, onTimer, onStep, header) {
-    this.onStep = onStep;
     this.memory = memory;
     this.handle = handle;
     this.reserve = reserve;
     this.onSocket = onSocket;
     this.onTimer = onTimer;
+    this.onStep = onStep;
     this.header = header >>> 3;
     this.ws = null;
     this.wsId = 0;
     this.timer = undefined;
     /** name -> array of listeners; arrays are replaced, never changed, so emit iterates a snapshot */
     this.listeners = Object.create(null);
-    this.size = 0;
     this.queued = [];
     this.closed = false;
     this.ptr = 0;
@@ -83,7 +83,6 @@ export class Host {
   /** Adds a listener; returns an idempotent unsubscribe function. */
   on(name, fn) {
     this.listeners[name] = [...(this.listeners[name] || []), fn];
-    this.size++;
     let done = false;
     return () => {
       if (done) return;
@@ -91,8 +90,14 @@ export class Host {
       const left = (this.listeners[name] || []).filter((f) => f !== fn);
       if (left.length) this.listeners[name] = left;
       else delete this.listeners[name];
-      this.size--;
     };
+  }
+
+  /** Listener count (counted, not tracked: unsubscribing after close() cannot skew it). */
+  get size() {
+    let n = 0;
+    for (const name in this.listeners) n += this.listeners[name].length;
+    return n;
   }
 
   has(name) {
@@ -182,7 +187,7 @@ export class Host {
    */
   async run(flow, step, resolve, reject) {
     for (;;) {
-      if (this.closed) step = [3, new LpError("closed", "the client was freed")];
+      if (this.closed) step = [REJECT, new LpError("closed", "the client was freed")];
       const op = step[0];
       if (op === FETCH) {
         let input = ANSWER;
@@ -210,7 +215,6 @@ export class Host {
   close() {
     this.closed = true;
     this.listeners = Object.create(null);
-    this.size = 0;
     this.closeSocket(this.wsId, 1000, "client closed");
     this.arm(-1);
   }
