@@ -5,7 +5,7 @@
 
 #![deny(missing_docs)]
 
-pub mod core;
+pub use rampwire_lp_core as core;
 
 #[cfg(target_arch = "wasm32")]
 pub mod js;

@@ -165,7 +165,7 @@ impl ConfigBuilder {
                 "backoffMaxMs must be at least backoffInitialMs",
             ));
         }
-        if !(crate::core::book::INIT_LIMIT..=100_000).contains(&self.book_capacity) {
+        if !(crate::book::INIT_LIMIT..=100_000).contains(&self.book_capacity) {
             return Err(LpError::invalid(
                 "bookCapacity must be between 20 and 100000",
             ));

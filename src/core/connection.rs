@@ -497,7 +497,7 @@ impl Connection {
                 if !self.auth_sent {
                     self.auth_sent = true;
                     let frame = ClientMessage::Auth {
-                        lp_key: &self.config.lp_key,
+                        lp_key: self.config.lp_key.expose(),
                     }
                     .encode();
                     self.send(socket, frame);

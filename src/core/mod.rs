@@ -13,6 +13,8 @@
 //! - [`options`]: `LpClientOptions` from JSON, strictly.
 //! - [`config`], [`secret`], [`error`], [`backoff`]: the supporting pieces.
 
+#![deny(missing_docs)]
+
 pub mod backoff;
 pub mod book;
 pub mod config;
@@ -21,13 +23,14 @@ pub mod error;
 pub mod filter;
 pub mod flow;
 pub mod id_map;
-pub mod json;
 pub mod options;
 pub mod rest;
 pub mod rng;
 pub mod secret;
 mod text;
-pub mod wire;
+
+pub use rampwire_lp_wire as wire;
+pub use wire::json;
 
 pub use book::{OrderBook, RemovalReason, Resync};
 pub use config::{AuthMode, Config, ConfigBuilder};

@@ -1,6 +1,6 @@
 //! Backoff: 1 s, 2 s, 4 s … capped, jittered downwards, deterministic for a seed.
 
-use crate::core::backoff::Backoff;
+use crate::backoff::Backoff;
 
 #[test]
 fn doubles_from_initial_to_the_cap() {

@@ -1,7 +1,7 @@
 //! The order book: snapshot, insert, dedupe, remove, resync diff, bound.
 
 use super::harness::order;
-use crate::core::book::{OrderBook, INIT_LIMIT};
+use crate::book::{OrderBook, INIT_LIMIT};
 
 fn ids(b: &OrderBook) -> Vec<u64> {
     b.iter().map(|o| o.id).collect()

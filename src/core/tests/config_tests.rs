@@ -1,6 +1,6 @@
 //! Configuration: URL derivation, key validation, insecure transport policy.
 
-use crate::core::*;
+use crate::*;
 
 #[test]
 fn derives_wss_url_and_keeps_the_key_out_of_it() {

@@ -1,7 +1,7 @@
 //! The connection state machine, driven by the injected clock.
 
 use super::harness::*;
-use crate::core::*;
+use crate::*;
 
 #[test]
 fn deferred_auth_sequence_puts_no_key_in_the_url() {
@@ -392,7 +392,7 @@ fn ws_claims_in_flight_are_bounded() {
         ErrorKind::RateLimited
     );
 }
-const MAX: u64 = crate::core::connection::MAX_PENDING_WS_CLAIMS as u64;
+const MAX: u64 = crate::connection::MAX_PENDING_WS_CLAIMS as u64;
 
 #[test]
 fn malformed_and_unknown_frames_are_reported_and_survived() {

@@ -1,9 +1,9 @@
 //! REST flows: every "nothing lost" rule, step by step, without a network.
 
 use super::harness::config;
-use crate::core::flow::*;
-use crate::core::rest::Method;
-use crate::core::*;
+use crate::flow::*;
+use crate::rest::Method;
+use crate::*;
 
 const ME: u64 = 12;
 

@@ -1,6 +1,6 @@
 //! A scripted driver: feeds the connection and collects what it asks for.
 
-use crate::core::*;
+use crate::*;
 
 pub const KEY: &str = "lp_a1b2c3d4";
 

@@ -3,9 +3,9 @@
 
 use serde_json::Value as J;
 
-use crate::core::json::{self, Reader, Value};
-use crate::core::rng::SplitMix64;
-use crate::core::*;
+use crate::json::{self, Reader, Value};
+use crate::rng::SplitMix64;
+use crate::*;
 
 /// Reads a whole document with the core's reader, building a serde_json value from it.
 fn read_all(text: &str) -> Option<J> {

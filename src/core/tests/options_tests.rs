@@ -1,7 +1,7 @@
 //! `LpClientOptions` from JSON: strict, typed errors that name the option, never its value.
 
-use crate::core::options::{config_from_json, wait_options_from_json};
-use crate::core::*;
+use crate::options::{config_from_json, wait_options_from_json};
+use crate::*;
 
 fn err(json: &str) -> LpError {
     config_from_json(json).expect_err(json)

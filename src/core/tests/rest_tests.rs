@@ -1,8 +1,8 @@
 //! REST requests and the meaning of their answers.
 
 use super::harness::{config, KEY};
-use crate::core::rest::*;
-use crate::core::*;
+use crate::rest::*;
+use crate::*;
 
 #[test]
 fn requests_follow_the_spec_and_hold_no_key() {

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 
 use super::{truncate, DecodeError, Order, OrderId, OrderView, ServerMessage};
-use crate::core::json::{self, JsonError, Reader, Value};
+use crate::json::{self, JsonError, Reader, Value};
 
 type Res<T> = Result<T, JsonError>;
 
@@ -388,7 +388,7 @@ fn strings(r: &mut Reader<'_>) -> Res<Vec<String>> {
 
 /// The top-level fields `names` of a JSON object, as scalars (absent where missing or
 /// not scalars); `None` if `text` is not a JSON object. For REST bodies.
-pub(crate) fn object_fields<'a, const N: usize>(
+pub fn object_fields<'a, const N: usize>(
     text: &'a str,
     names: [&str; N],
 ) -> Option<[Scalar<'a>; N]> {
@@ -409,7 +409,7 @@ pub(crate) fn object_fields<'a, const N: usize>(
 }
 
 /// Any value, reduced to what the tolerant conversions need; containers are skipped.
-pub(crate) enum Scalar<'a> {
+pub enum Scalar<'a> {
     /// Missing, null, a boolean or a container.
     Absent,
     /// A number token.
@@ -431,7 +431,7 @@ fn scalar<'a>(r: &mut Reader<'a>) -> Res<Scalar<'a>> {
 
 impl<'a> Scalar<'a> {
     /// A whole, non-negative id: `7`, `7.0` or `"7"`.
-    pub(crate) fn id(&self) -> Option<u64> {
+    pub fn id(&self) -> Option<u64> {
         match self {
             Scalar::Number(t) => json::to_u64(t).or_else(|| {
                 json::to_f64(t)
@@ -447,7 +447,7 @@ impl<'a> Scalar<'a> {
     }
 
     /// A finite number: `5000`, `5000.5` or `"5000.5"`.
-    pub(crate) fn f64(&self) -> Option<f64> {
+    pub fn f64(&self) -> Option<f64> {
         match self {
             Scalar::Number(t) => json::to_f64(t),
             Scalar::Text(s) => json::to_f64(s.trim()),
@@ -456,7 +456,7 @@ impl<'a> Scalar<'a> {
     }
 
     /// A string; an integer is kept as its digits, anything else is empty.
-    pub(crate) fn text(self) -> Cow<'a, str> {
+    pub fn text(self) -> Cow<'a, str> {
         match self {
             Scalar::Text(s) => s,
             Scalar::Number(t) if t.bytes().all(|b| b.is_ascii_digit() || b == b'-') => {

@@ -1,4 +1,8 @@
-//! Wire types: every JSON message of the order WebSocket, both directions.
+//! Wire types of rampwire-lp: every JSON message of the order WebSocket, both
+//! directions, and the zero-copy JSON reader under them.
+//!
+//! A crate of its own so that it can be built for speed (every frame passes through
+//! it) while the rest of the package is built for size.
 //!
 //! Decoding ([`decode`]) is tolerant and total: unknown `type`s become
 //! [`ServerMessage::Unknown`], unknown fields are ignored, numbers may arrive as integers,
@@ -6,13 +10,16 @@
 //! object with a string `type` is a [`DecodeError`]; no input panics. Encoding
 //! ([`encode`]) writes the four fixed client shapes by hand.
 
+#![deny(missing_docs)]
+
 use std::borrow::Cow;
 
 mod decode;
 mod encode;
+pub mod json;
 
-pub(crate) use decode::object_fields;
-pub(crate) use encode::push_u64;
+pub use decode::{object_fields, Scalar};
+pub use encode::push_u64;
 pub use encode::ClientMessage;
 
 /// An order id (the provider's primary key, `order_id` elsewhere).
@@ -155,7 +162,7 @@ pub enum DecodeError {
 }
 
 /// Cuts `s` to at most `max` bytes on a char boundary.
-pub(crate) fn truncate(s: &str, max: usize) -> &str {
+pub fn truncate(s: &str, max: usize) -> &str {
     if s.len() <= max {
         return s;
     }

@@ -4,7 +4,6 @@
 use std::fmt;
 
 use super::OrderId;
-use crate::core::secret::LpKey;
 
 /// A message to the server.
 pub enum ClientMessage<'a> {
@@ -22,8 +21,8 @@ pub enum ClientMessage<'a> {
     },
     /// Deferred auth.
     Auth {
-        /// The secret key.
-        lp_key: &'a LpKey,
+        /// The secret key (the core passes its validated `LpKey`; `Debug` never shows it).
+        lp_key: &'a str,
     },
 }
 
@@ -50,9 +49,8 @@ impl ClientMessage<'_> {
                 with_id(r#"{"type":"fiat_sent","order_id":"#, *order_id)
             }
             ClientMessage::Auth { lp_key } => {
-                // The key is validated to `[A-Za-z0-9_-]` (see `LpKey::new`): no escaping needed.
                 let mut s = String::from(r#"{"type":"auth","lp_key":""#);
-                s.push_str(lp_key.expose());
+                push_json_text(&mut s, lp_key);
                 s.push_str("\"}");
                 s
             }
@@ -67,8 +65,26 @@ fn with_id(head: &str, id: OrderId) -> String {
     s
 }
 
+/// Appends `text` escaped for a JSON string (a valid key needs no escapes; any other
+/// text still makes valid JSON).
+fn push_json_text(s: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '"' => s.push_str("\\\""),
+            '\\' => s.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => {
+                s.push_str("\\u00");
+                let n = u32::from(c) as u8;
+                s.push(char::from(b"0123456789abcdef"[usize::from(n >> 4)]));
+                s.push(char::from(b"0123456789abcdef"[usize::from(n & 15)]));
+            }
+            c => s.push(c),
+        }
+    }
+}
+
 /// Appends the decimal digits of `n` without the formatting machinery.
-pub(crate) fn push_u64(s: &mut String, mut n: u64) {
+pub fn push_u64(s: &mut String, mut n: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
     loop {
