@@ -402,11 +402,11 @@ impl Connection {
     }
 
     /// A binary frame arrived (the protocol is text-only): reported, then ignored.
-    pub fn handle_binary(&mut self, socket: SocketId, now: Millis) {
+    pub fn handle_binary(&mut self, socket: SocketId, _now: Millis) {
         if !self.is_current(socket) {
             return;
         }
-        self.saw_traffic(now);
+        self.saw_traffic();
         self.report(
             ErrorKind::Protocol,
             &super::wire::DecodeError::Binary.to_string(),
@@ -415,23 +415,25 @@ impl Connection {
 
     /// A text frame arrived.
     pub fn handle_frame(&mut self, socket: SocketId, now: Millis, text: &str) {
-        self.handle_decoded(socket, now, ServerMessage::decode(text));
+        self.handle_decoded(socket, || now, ServerMessage::decode(text));
     }
 
     /// A text frame arrived, already decoded by the driver (which keeps the borrowed
     /// message, e.g. to hand an order's fields to its platform as ranges of the frame).
+    /// The clock is read only for the rare frames whose handling needs the time (most
+    /// frames are orders, and a clock read costs a platform call per frame).
     pub fn handle_decoded(
         &mut self,
         socket: SocketId,
-        now: Millis,
+        clock: impl FnOnce() -> Millis,
         decoded: Result<ServerMessage<'_>, super::wire::DecodeError>,
     ) {
         if !self.is_current(socket) || !self.socket_open {
             return;
         }
-        self.saw_traffic(now);
+        self.saw_traffic();
         match decoded {
-            Ok(msg) => self.handle_message(socket, now, msg),
+            Ok(msg) => self.handle_message(socket, clock, msg),
             Err(e) => self.report(ErrorKind::Protocol, &e.to_string()),
         }
     }
@@ -491,7 +493,12 @@ impl Connection {
 
     // ---- internals -----------------------------------------------------------------
 
-    fn handle_message(&mut self, socket: SocketId, now: Millis, msg: ServerMessage<'_>) {
+    fn handle_message(
+        &mut self,
+        socket: SocketId,
+        clock: impl FnOnce() -> Millis,
+        msg: ServerMessage<'_>,
+    ) {
         match msg {
             ServerMessage::AuthRequired { .. } => {
                 if !self.auth_sent {
@@ -507,7 +514,7 @@ impl Connection {
                 orders,
                 lp_id,
                 currencies,
-            } => self.handle_init(now, orders, lp_id, currencies),
+            } => self.handle_init(clock(), orders, lp_id, currencies),
             ServerMessage::NewOrder { order } => {
                 if !self.config.order_filter.accepts(
                     &order.currency,
@@ -544,7 +551,7 @@ impl Connection {
             ServerMessage::Pong { .. } => {}
             ServerMessage::Error { message, order_id } => {
                 let message = self.config.lp_key.redact(&message);
-                self.handle_server_error(now, message, order_id);
+                self.handle_server_error(clock(), message, order_id);
             }
             ServerMessage::Unknown { kind } => {
                 let mut m = String::from("ignored a frame of unknown type \"");
@@ -569,7 +576,7 @@ impl Connection {
             orders.retain(|o| {
                 self.config
                     .order_filter
-                    .accepts(&o.currency, o.amount_fiat, o.amount_usd)
+                    .accepts(o.currency(), o.amount_fiat, o.amount_usd)
             });
         }
         let resync = if self.has_snapshot {
@@ -748,7 +755,7 @@ impl Connection {
         self.socket == Some(socket)
     }
 
-    fn saw_traffic(&mut self, _now: Millis) {
+    fn saw_traffic(&mut self) {
         self.pong_deadline = None;
     }
 

@@ -480,15 +480,14 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
     let Ok(mut guard) = rc.try_borrow_mut() else {
         return frames::BUSY;
     };
-    let now = now_ms();
     {
         let Inner { core, frames, .. } = &mut *guard;
         frames.begin();
         match len {
-            frames::BINARY => core.handle_binary(socket, now),
-            frames::TOO_LARGE => core.handle_decoded(socket, now, Err(DecodeError::TooLarge)),
+            frames::BINARY => core.handle_binary(socket, now_ms()),
+            frames::TOO_LARGE => core.handle_decoded(socket, now_ms, Err(DecodeError::TooLarge)),
             _ => frames.decode(len as usize, |decoded| {
-                core.handle_decoded(socket, now, decoded)
+                core.handle_decoded(socket, now_ms, decoded)
             }),
         }
     }

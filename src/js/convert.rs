@@ -56,12 +56,12 @@ pub fn order(o: &Order) -> JsValue {
     object(&[
         ("id", id(o.id)),
         ("amount_fiat", JsValue::from_f64(o.amount_fiat)),
-        ("currency", JsValue::from_str(&o.currency)),
+        ("currency", JsValue::from_str(o.currency())),
         ("amount_usd", JsValue::from_f64(o.amount_usd)),
-        ("crypto_symbol", JsValue::from_str(&o.crypto_symbol)),
-        ("crypto_chain", JsValue::from_str(&o.crypto_chain)),
-        ("status", JsValue::from_str(&o.status)),
-        ("created_at", JsValue::from_str(&o.created_at)),
+        ("crypto_symbol", JsValue::from_str(o.crypto_symbol())),
+        ("crypto_chain", JsValue::from_str(o.crypto_chain())),
+        ("status", JsValue::from_str(o.status())),
+        ("created_at", JsValue::from_str(o.created_at())),
     ])
 }
 

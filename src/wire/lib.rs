@@ -25,25 +25,75 @@ pub use encode::ClientMessage;
 /// An order id (the provider's primary key, `order_id` elsewhere).
 pub type OrderId = u64;
 
-/// The order preview object sent in `init` and `new_order` (field names as on the wire).
-#[derive(Debug, Clone, PartialEq)]
+/// The order preview object sent in `init` and `new_order` (field names as on the wire),
+/// owned. Its five texts share one allocation: the book holds many orders, and each
+/// arrives at frame rate. Built with [`OrderView::to_order`].
+#[derive(Clone, PartialEq)]
 pub struct Order {
     /// Primary key.
     pub id: OrderId,
     /// Local fiat amount.
     pub amount_fiat: f64,
-    /// ISO currency code, e.g. `KES`.
-    pub currency: String,
     /// USD notional.
     pub amount_usd: f64,
+    /// currency, crypto_symbol, crypto_chain, status and created_at, one after another.
+    text: Box<str>,
+    /// Where each of the five ends in `text`.
+    ends: [usize; 5],
+}
+
+impl Order {
+    fn part(&self, i: usize) -> &str {
+        let end = |i: usize| self.ends.get(i).copied().unwrap_or(0);
+        let start = i.checked_sub(1).map_or(0, end);
+        // Every end lies between two whole `&str`s: always a char boundary.
+        self.text.get(start..end(i)).unwrap_or_default()
+    }
+
+    /// ISO currency code, e.g. `KES`.
+    pub fn currency(&self) -> &str {
+        self.part(0)
+    }
+
     /// e.g. `usdt`.
-    pub crypto_symbol: String,
+    pub fn crypto_symbol(&self) -> &str {
+        self.part(1)
+    }
+
     /// e.g. `trx`.
-    pub crypto_chain: String,
+    pub fn crypto_chain(&self) -> &str {
+        self.part(2)
+    }
+
     /// `open`, `claimed`, `fiat_sent`, `completed`, or another word the server adds.
-    pub status: String,
+    pub fn status(&self) -> &str {
+        self.part(3)
+    }
+
     /// ISO-8601 timestamp, kept as sent.
-    pub created_at: String,
+    pub fn created_at(&self) -> &str {
+        self.part(4)
+    }
+
+    /// The order as a view (borrowing this one).
+    pub fn view(&self) -> OrderView<'_> {
+        OrderView {
+            id: self.id,
+            amount_fiat: self.amount_fiat,
+            currency: Cow::Borrowed(self.currency()),
+            amount_usd: self.amount_usd,
+            crypto_symbol: Cow::Borrowed(self.crypto_symbol()),
+            crypto_chain: Cow::Borrowed(self.crypto_chain()),
+            status: Cow::Borrowed(self.status()),
+            created_at: Cow::Borrowed(self.created_at()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Order {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.view().fmt(f)
+    }
 }
 
 /// An order as decoded from a frame: its text fields borrow the frame where they hold no
@@ -70,17 +120,27 @@ pub struct OrderView<'a> {
 }
 
 impl OrderView<'_> {
-    /// The owned order.
+    /// The owned order (one allocation for its texts).
     pub fn to_order(&self) -> Order {
+        let parts = [
+            &*self.currency,
+            &*self.crypto_symbol,
+            &*self.crypto_chain,
+            &*self.status,
+            &*self.created_at,
+        ];
+        let mut text = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+        let mut ends = [0; 5];
+        for (end, part) in ends.iter_mut().zip(parts) {
+            text.push_str(part);
+            *end = text.len();
+        }
         Order {
             id: self.id,
             amount_fiat: self.amount_fiat,
-            currency: self.currency.to_string(),
             amount_usd: self.amount_usd,
-            crypto_symbol: self.crypto_symbol.to_string(),
-            crypto_chain: self.crypto_chain.to_string(),
-            status: self.status.to_string(),
-            created_at: self.created_at.to_string(),
+            text: text.into_boxed_str(),
+            ends,
         }
     }
 }

@@ -12,7 +12,7 @@ pub fn config() -> ConfigBuilder {
 }
 
 pub fn order(id: u64) -> Order {
-    Order {
+    OrderView {
         id,
         amount_fiat: 5000.0,
         currency: "KES".into(),
@@ -22,6 +22,7 @@ pub fn order(id: u64) -> Order {
         status: "open".into(),
         created_at: "2026-05-03T12:34:56.000Z".into(),
     }
+    .to_order()
 }
 
 pub fn order_json(id: u64) -> String {

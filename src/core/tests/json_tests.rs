@@ -133,16 +133,19 @@ fn reference(frame: &str) -> Result<ServerMessage<'static>, &'static str> {
     }
     fn order(v: &J) -> Option<Order> {
         let o = v.as_object()?;
-        Some(Order {
-            id: id(o.get("id"))?,
-            amount_fiat: num(o.get("amount_fiat")).unwrap_or(0.0),
-            currency: string(o.get("currency")),
-            amount_usd: num(o.get("amount_usd")).unwrap_or(0.0),
-            crypto_symbol: string(o.get("crypto_symbol")),
-            crypto_chain: string(o.get("crypto_chain")),
-            status: string(o.get("status")),
-            created_at: string(o.get("created_at")),
-        })
+        Some(
+            OrderView {
+                id: id(o.get("id"))?,
+                amount_fiat: num(o.get("amount_fiat")).unwrap_or(0.0),
+                currency: string(o.get("currency")).into(),
+                amount_usd: num(o.get("amount_usd")).unwrap_or(0.0),
+                crypto_symbol: string(o.get("crypto_symbol")).into(),
+                crypto_chain: string(o.get("crypto_chain")).into(),
+                status: string(o.get("status")).into(),
+                created_at: string(o.get("created_at")).into(),
+            }
+            .to_order(),
+        )
     }
     Ok(match ty {
         "init" => ServerMessage::Init {
@@ -173,12 +176,12 @@ fn reference(frame: &str) -> Result<ServerMessage<'static>, &'static str> {
                 order: OrderView {
                     id: o.id,
                     amount_fiat: o.amount_fiat,
-                    currency: o.currency.into(),
+                    currency: o.currency().to_owned().into(),
                     amount_usd: o.amount_usd,
-                    crypto_symbol: o.crypto_symbol.into(),
-                    crypto_chain: o.crypto_chain.into(),
-                    status: o.status.into(),
-                    created_at: o.created_at.into(),
+                    crypto_symbol: o.crypto_symbol().to_owned().into(),
+                    crypto_chain: o.crypto_chain().to_owned().into(),
+                    status: o.status().to_owned().into(),
+                    created_at: o.created_at().to_owned().into(),
                 },
             }
         }
@@ -212,11 +215,12 @@ fn same(a: &ServerMessage<'_>, b: &ServerMessage<'_>) -> bool {
     fn order(a: &Order, b: &Order) -> bool {
         close(a.amount_fiat, b.amount_fiat)
             && close(a.amount_usd, b.amount_usd)
-            && a == &Order {
-                amount_fiat: a.amount_fiat,
-                amount_usd: a.amount_usd,
-                ..b.clone()
-            }
+            && a.view()
+                == OrderView {
+                    amount_fiat: a.amount_fiat,
+                    amount_usd: a.amount_usd,
+                    ..b.view()
+                }
     }
     use ServerMessage as M;
     match (a, b) {
