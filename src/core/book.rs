@@ -15,6 +15,19 @@ use super::wire::{Order, OrderId};
 /// The most orders a server puts in `init` (spec: "up to 20 most recent").
 pub const INIT_LIMIT: usize = 20;
 
+/// What [`OrderBook::insert`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// The id was already held; the book is unchanged.
+    Duplicate,
+    /// Added. `evicted`: the oldest order, dropped to make room in a full book (the
+    /// new order itself if it is older than everything held).
+    Added {
+        /// The order dropped, if any.
+        evicted: Option<OrderId>,
+    },
+}
+
 /// Why an order left the book.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RemovalReason {
@@ -100,12 +113,10 @@ impl OrderBook {
         self.orders.iter().rev().map(|(_, e)| &e.order)
     }
 
-    /// Inserts a new order. Returns `None` for a duplicate id (the book is unchanged),
-    /// otherwise the ids evicted to make room (possibly the new order itself, if it
-    /// is older than everything in a full book).
-    pub fn insert(&mut self, order: Order) -> Option<Vec<OrderId>> {
+    /// Inserts a new order (at frame rate: nothing allocated beyond the order itself).
+    pub fn insert(&mut self, order: Order) -> Inserted {
         if self.orders.contains(order.id) {
-            return None;
+            return Inserted::Duplicate;
         }
         self.orders.insert(
             order.id,
@@ -114,7 +125,13 @@ impl OrderBook {
                 verified: true,
             },
         );
-        Some(self.enforce_capacity())
+        // The book is never over capacity between calls: one eviction makes room.
+        let evicted = if self.orders.len() > self.capacity {
+            self.orders.pop_first().map(|(id, _)| id)
+        } else {
+            None
+        };
+        Inserted::Added { evicted }
     }
 
     /// Removes an order; true if it was held.

@@ -25,7 +25,7 @@
 use std::collections::VecDeque;
 
 use super::backoff::Backoff;
-use super::book::{OrderBook, RemovalReason, Resync};
+use super::book::{Inserted, OrderBook, RemovalReason, Resync};
 use super::config::Config;
 use super::error::{ErrorKind, LpError};
 use super::wire::{ClientMessage, Order, OrderId, ServerMessage};
@@ -524,11 +524,11 @@ impl Connection {
                     return;
                 }
                 let id = order.id;
-                if let Some(evicted) = self.book.insert(order.to_order()) {
-                    if !evicted.contains(&id) {
+                if let Inserted::Added { evicted } = self.book.insert(order.to_order()) {
+                    if evicted != Some(id) {
                         self.emit(Event::Order(id));
                     }
-                    for e in evicted.into_iter().filter(|&e| e != id) {
+                    if let Some(e) = evicted.filter(|&e| e != id) {
                         self.emit_removed(e, RemovalReason::Evicted);
                     }
                 }

@@ -32,7 +32,7 @@ mod text;
 pub use rampwire_lp_wire as wire;
 pub use wire::json;
 
-pub use book::{OrderBook, RemovalReason, Resync};
+pub use book::{Inserted, OrderBook, RemovalReason, Resync};
 pub use config::{AuthMode, Config, ConfigBuilder};
 pub use connection::{Action, Connection, Event, Millis, SocketId, State, StateChange};
 pub use error::{ErrorKind, LpError};

@@ -1,7 +1,7 @@
 //! The order book: snapshot, insert, dedupe, remove, resync diff, bound.
 
 use super::harness::order;
-use crate::book::{OrderBook, INIT_LIMIT};
+use crate::book::{Inserted, OrderBook, INIT_LIMIT};
 
 fn ids(b: &OrderBook) -> Vec<u64> {
     b.iter().map(|o| o.id).collect()
@@ -13,8 +13,12 @@ fn snapshot_insert_dedupe_remove_newest_first() {
     let r = b.resync(vec![order(3), order(1), order(2)]);
     assert_eq!(r.appeared.len(), 3);
     assert_eq!(ids(&b), [3, 2, 1]);
-    assert_eq!(b.insert(order(5)), Some(vec![]));
-    assert_eq!(b.insert(order(5)), None, "duplicate ids are ignored");
+    assert_eq!(b.insert(order(5)), Inserted::Added { evicted: None });
+    assert_eq!(
+        b.insert(order(5)),
+        Inserted::Duplicate,
+        "duplicate ids are ignored"
+    );
     assert_eq!(ids(&b), [5, 3, 2, 1]);
     assert!(b.remove(3));
     assert!(!b.remove(3));
@@ -27,10 +31,10 @@ fn bounded_by_capacity_oldest_evicted() {
     for id in 1..=INIT_LIMIT as u64 {
         b.insert(order(id));
     }
-    assert_eq!(b.insert(order(100)), Some(vec![1]));
+    assert_eq!(b.insert(order(100)), Inserted::Added { evicted: Some(1) });
     assert_eq!(b.len(), INIT_LIMIT);
     // An order older than everything in a full book is evicted at once.
-    assert_eq!(b.insert(order(0)), Some(vec![0]));
+    assert_eq!(b.insert(order(0)), Inserted::Added { evicted: Some(0) });
     assert_eq!(b.len(), INIT_LIMIT);
 }
 
