@@ -114,7 +114,7 @@ impl ConfigBuilder {
 
     /// Validates everything.
     pub fn build(self) -> Result<Config, LpError> {
-        let lp_key = LpKey::new(&self.lp_key).map_err(|e| LpError::invalid(&e.to_string()))?;
+        let lp_key = LpKey::new(&self.lp_key).map_err(|e| LpError::invalid(e.message()))?;
 
         let api = Endpoint::parse(&self.api_url, &["https", "http"])
             .map_err(|e| LpError::invalid(&concat(&["apiUrl ", &e])))?;

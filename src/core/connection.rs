@@ -409,7 +409,7 @@ impl Connection {
         self.saw_traffic();
         self.report(
             ErrorKind::Protocol,
-            &super::wire::DecodeError::Binary.to_string(),
+            &super::wire::DecodeError::Binary.message(),
         );
     }
 
@@ -434,7 +434,7 @@ impl Connection {
         self.saw_traffic();
         match decoded {
             Ok(msg) => self.handle_message(socket, clock, msg),
-            Err(e) => self.report(ErrorKind::Protocol, &e.to_string()),
+            Err(e) => self.report(ErrorKind::Protocol, &e.message()),
         }
     }
 

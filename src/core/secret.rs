@@ -10,18 +10,34 @@ const MAX_KEY_LEN: usize = 256;
 pub struct LpKey(String);
 
 /// Why a key was refused. Never contains the key itself.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum KeyError {
     /// Empty string.
-    #[error("lpKey is empty")]
     Empty,
     /// Longer than the limit.
-    #[error("lpKey is longer than 256 characters")]
     TooLong,
     /// A character outside `A-Z a-z 0-9 _ -`.
-    #[error("lpKey may only contain letters, digits, '_' and '-'")]
     BadCharacter,
 }
+
+impl KeyError {
+    /// The message (`Display` shows the same, without the formatting machinery).
+    pub fn message(&self) -> &'static str {
+        match self {
+            KeyError::Empty => "lpKey is empty",
+            KeyError::TooLong => "lpKey is longer than 256 characters",
+            KeyError::BadCharacter => "lpKey may only contain letters, digits, '_' and '-'",
+        }
+    }
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for KeyError {}
 
 impl LpKey {
     /// Validates a key. The charset keeps it safe in a header, a JSON string and a query.

@@ -112,25 +112,32 @@ impl<'a> Parts<'a> {
         self.bad.get_or_insert(detail);
     }
 
-    /// Reads the value of field `f` of a `kind` message from `r`.
-    fn read(&mut self, kind: Kind, f: Field, r: &mut Reader<'a>) -> Res<()> {
-        match f {
-            Field::Orders => match r.value()? {
-                Value::Array => {
-                    while r.next_item()? {
-                        match order(r)? {
-                            Some(o) => self.orders.push(o.to_order()),
-                            None => self
-                                .flag("\"orders\" holds an entry that is not an order with an id"),
+    /// `init`'s orders: once per connection, so kept out of the frame path's code.
+    fn read_orders(&mut self, r: &mut Reader<'a>) -> Res<()> {
+        match r.value()? {
+            Value::Array => {
+                while r.next_item()? {
+                    match order(r)? {
+                        Some(o) => self.orders.push(o.to_order()),
+                        None => {
+                            self.flag("\"orders\" holds an entry that is not an order with an id")
                         }
                     }
                 }
-                Value::Null => {}
-                v => {
-                    r.skip(v)?;
-                    self.flag("\"orders\" is not a list");
-                }
-            },
+            }
+            Value::Null => {}
+            v => {
+                r.skip(v)?;
+                self.flag("\"orders\" is not a list");
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the value of field `f` of a `kind` message from `r`.
+    fn read(&mut self, kind: Kind, f: Field, r: &mut Reader<'a>) -> Res<()> {
+        match f {
+            Field::Orders => self.read_orders(r)?,
             Field::LpId => self.lp_id = scalar(r)?.id(),
             Field::Currencies => self.currencies = strings(r)?,
             Field::Order => {

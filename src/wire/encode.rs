@@ -39,6 +39,7 @@ impl fmt::Debug for ClientMessage<'_> {
 
 impl ClientMessage<'_> {
     /// The JSON text frame.
+    #[inline]
     pub fn encode(&self) -> String {
         match self {
             ClientMessage::Ping => r#"{"type":"ping"}"#.to_owned(),

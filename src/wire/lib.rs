@@ -197,16 +197,13 @@ pub enum ServerMessage<'a> {
 }
 
 /// Why a frame could not be decoded. Messages never echo values from the frame.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DecodeError {
     /// The frame is not JSON.
-    #[error("frame is not valid JSON ({0})")]
     NotJson(String),
     /// The frame is JSON but not an object with a string `type`.
-    #[error("frame is not a JSON object with a string \"type\"")]
     NoType,
     /// A known message type with fields of the wrong shape.
-    #[error("\"{kind}\" frame has a bad shape ({detail})")]
     BadShape {
         /// The message type.
         kind: &'static str,
@@ -214,12 +211,47 @@ pub enum DecodeError {
         detail: &'static str,
     },
     /// A frame too large to be a protocol message; not read.
-    #[error("frame larger than 1 MiB ignored")]
     TooLarge,
     /// A binary frame; the protocol is text-only.
-    #[error("binary frame received; the protocol sends text")]
     Binary,
 }
+
+impl DecodeError {
+    /// The message, written without the formatting machinery (which would add
+    /// kilobytes to the wasm; `Display` shows the same text).
+    pub fn message(&self) -> String {
+        let parts: [&str; 5] = match self {
+            DecodeError::NotJson(why) => ["frame is not valid JSON (", why, ")", "", ""],
+            DecodeError::NoType => [
+                "frame is not a JSON object with a string \"type\"",
+                "",
+                "",
+                "",
+                "",
+            ],
+            DecodeError::BadShape { kind, detail } => {
+                ["\"", kind, "\" frame has a bad shape (", detail, ")"]
+            }
+            DecodeError::TooLarge => ["frame larger than 1 MiB ignored", "", "", "", ""],
+            DecodeError::Binary => [
+                "binary frame received; the protocol sends text",
+                "",
+                "",
+                "",
+                "",
+            ],
+        };
+        parts.concat()
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl std::error::Error for DecodeError {}
 
 /// Cuts `s` to at most `max` bytes on a char boundary.
 pub fn truncate(s: &str, max: usize) -> &str {
