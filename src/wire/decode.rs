@@ -425,6 +425,7 @@ pub enum Scalar<'a> {
     Text(Cow<'a, str>),
 }
 
+#[inline(never)]
 fn scalar<'a>(r: &mut Reader<'a>) -> Res<Scalar<'a>> {
     Ok(match r.value()? {
         Value::Number(t) => Scalar::Number(t),

@@ -69,19 +69,24 @@ fn with_id(head: &str, id: OrderId) -> String {
 /// Appends `text` escaped for a JSON string (a valid key needs no escapes; any other
 /// text still makes valid JSON).
 fn push_json_text(s: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '"' => s.push_str("\\\""),
-            '\\' => s.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
+    let mut rest = text;
+    while let Some(i) = rest.bytes().position(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        // Bytes below 0x80 are whole chars: both sides of `i` are char boundaries.
+        s.push_str(rest.get(..i).unwrap_or_default());
+        let b = rest.as_bytes().get(i).copied().unwrap_or(b' ');
+        match b {
+            b'"' => s.push_str("\\\""),
+            b'\\' => s.push_str("\\\\"),
+            _ => {
+                const HEX: &[u8; 16] = b"0123456789abcdef";
                 s.push_str("\\u00");
-                let n = u32::from(c) as u8;
-                s.push(char::from(b"0123456789abcdef"[usize::from(n >> 4)]));
-                s.push(char::from(b"0123456789abcdef"[usize::from(n & 15)]));
+                s.push(char::from(HEX[usize::from(b >> 4)]));
+                s.push(char::from(HEX[usize::from(b & 15)]));
             }
-            c => s.push(c),
         }
+        rest = rest.get(i + 1..).unwrap_or_default();
     }
+    s.push_str(rest);
 }
 
 /// Appends the decimal digits of `n` without the formatting machinery.
