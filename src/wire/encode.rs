@@ -70,7 +70,10 @@ fn with_id(head: &str, id: OrderId) -> String {
 /// text still makes valid JSON).
 fn push_json_text(s: &mut String, text: &str) {
     let mut rest = text;
-    while let Some(i) = rest.bytes().position(|b| b == b'"' || b == b'\\' || b < 0x20) {
+    while let Some(i) = rest
+        .bytes()
+        .position(|b| b == b'"' || b == b'\\' || b < 0x20)
+    {
         // Bytes below 0x80 are whole chars: both sides of `i` are char boundaries.
         s.push_str(rest.get(..i).unwrap_or_default());
         let b = rest.as_bytes().get(i).copied().unwrap_or(b' ');
