@@ -13,7 +13,7 @@ use super::text::concat;
 use super::wire::{truncate, OrderId};
 
 /// Every key of `LpClientOptions`.
-pub const OPTION_KEYS: [&str; 15] = [
+pub const OPTION_KEYS: [&str; 16] = [
     "apiUrl",
     "lpKey",
     "currencies",
@@ -29,6 +29,7 @@ pub const OPTION_KEYS: [&str; 15] = [
     "bookCapacity",
     "allowInsecure",
     "orderFilter",
+    "WebSocket",
 ];
 
 const FILTER_KEYS: [&str; 4] = [
@@ -90,6 +91,13 @@ pub fn config_from_json(text: &str) -> Result<Config, LpError> {
     b.allow_insecure = o.boolean("allowInsecure")?.unwrap_or(false);
     if let Some(at) = o.at("orderFilter")? {
         b.order_filter = order_filter(text, at)?;
+    }
+    // The driver takes the class itself; JSON (what the core reads) holds no functions,
+    // so a `WebSocket` that made it here is not one.
+    if o.at("WebSocket")?.is_some() {
+        return Err(LpError::invalid(
+            "WebSocket must be a WebSocket class, e.g. the ws package's (or leave it out to use the global one)",
+        ));
     }
     b.build()
 }

@@ -101,6 +101,9 @@ impl LpClient {
             })
             .and_then(|text| config_from_json(&text))
             .map_err(|e| convert::error(&e))?;
+        // `options.WebSocket` (checked by the core: anything but a class reaches it as JSON).
+        let web_socket =
+            js_sys::Reflect::get(&options, &"WebSocket".into()).unwrap_or(JsValue::UNDEFINED);
         let frames = Frames::new();
         let header = frames.header_address();
         let inner = Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
@@ -141,6 +144,7 @@ impl LpClient {
                 timer.as_ref(),
                 step.as_ref(),
                 header,
+                &web_socket,
             );
             RefCell::new(Inner {
                 core: Connection::new(config, platform::random_seed()),
@@ -367,16 +371,14 @@ pub(super) fn drive(rc: &Shared) {
                                 m.push_str(&js_error_text(&e));
                                 let msg = inner.core.config().lp_key.redact(&m);
                                 let err = LpError::new(ErrorKind::Network, msg);
-                                let has_ws =
-                                    js_sys::Reflect::has(&js_sys::global(), &"WebSocket".into());
-                                if has_ws == Ok(true) {
+                                if inner.host.has_web_socket() {
                                     // A URL the platform refuses: an ordinary failed attempt.
                                     events.push(Event::Error(err));
                                     inner.core.handle_close(socket, now_ms(), 0);
                                 } else {
                                     // No WebSocket in this runtime: retrying cannot help.
                                     let mut err = err;
-                                    err.message.push_str(" (this runtime has no global WebSocket; on Node 20 run node --experimental-websocket, or use Node 22+)");
+                                    err.message.push_str(" (this runtime has no global WebSocket: pass one as options.WebSocket, e.g. the ws package's; or on Node 20 run node --experimental-websocket)");
                                     inner.core.handle_unsupported(socket, err);
                                 }
                             }

@@ -36,7 +36,11 @@ extern "C" {
         on_timer: &JsValue,
         on_step: &JsValue,
         header: u32,
+        web_socket: &JsValue,
     ) -> Host;
+    /// Whether there is a WebSocket class to open sockets with.
+    #[wasm_bindgen(method, js_name = hasWebSocket)]
+    pub fn has_web_socket(this: &Host) -> bool;
     /// Runs REST flow `flow` from `step`; settles through `resolve`/`reject` if functions.
     #[wasm_bindgen(method)]
     pub fn run(this: &Host, flow: u32, step: &JsValue, resolve: &JsValue, reject: &JsValue);

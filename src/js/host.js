@@ -48,8 +48,10 @@ export class Host {
    * @param onTimer  () => void
    * @param onStep   (flow, input, status, body) => the flow's next step
    * @param header   address of an f64 holding the record's address
+   * @param WebSocketClass options.WebSocket, or undefined for the global one
    */
-  constructor(memory, handle, reserve, onSocket, onTimer, onStep, header) {
+  constructor(memory, handle, reserve, onSocket, onTimer, onStep, header, WebSocketClass) {
+    this.WebSocket = WebSocketClass;
     this.memory = memory;
     this.handle = handle;
     this.reserve = reserve;
@@ -122,10 +124,14 @@ export class Host {
     this.queued.push(name, payload);
   }
 
+  hasWebSocket() {
+    return typeof (this.WebSocket ?? globalThis.WebSocket) === "function";
+  }
+
   /** Opens socket `id` (closing any other first); throws if the platform refuses. */
   open(id, url) {
     this.closeSocket(this.wsId, 1000, "reconnecting");
-    const ws = new WebSocket(url);
+    const ws = new (this.WebSocket ?? globalThis.WebSocket)(url);
     ws.binaryType = "arraybuffer";
     ws.onopen = () => this.socketEvent(id, OPENED, 0);
     ws.onclose = (e) => this.socketEvent(id, CLOSED, e.code | 0);

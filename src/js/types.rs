@@ -36,6 +36,13 @@ export interface LpClientOptions {
   allowInsecure?: boolean;
   /** Orders to keep; the rest never enter the book nor reach a callback (checked in wasm). */
   orderFilter?: OrderFilter;
+  /**
+   * The WebSocket class to use (default: the global one). On Node, e.g. the `ws`
+   * package's `WebSocket`: Node 20 has a global one only behind a flag, and `ws` delivers
+   * frames sooner than Node's own. It needs what browsers have: `onopen`, `onmessage`
+   * (text frames as strings), `onclose`, `onerror`, `send`, `close`, `readyState`.
+   */
+  WebSocket?: new (url: string) => unknown;
 }
 
 /** A client-side order policy. Empty parts accept everything. */

@@ -4,6 +4,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { initSync, LpClient } from "../../pkg/rampwire_lp.js";
+import { WebSocket as WsWebSocket } from "ws";
 import { scenarios, KEY } from "./scenarios.mjs";
 import { startSim, ROOT } from "./sim.mjs";
 
@@ -19,6 +20,28 @@ for (const [name, run] of Object.entries(scenarios)) {
     }
   });
 }
+
+test("node: with the ws package as options.WebSocket (no global WebSocket needed)", async () => {
+  const sim = await startSim(["--complete-after-ms", "200"]);
+  const global = globalThis.WebSocket;
+  // As on a Node without the flag: only the given class can open sockets.
+  delete globalThis.WebSocket;
+  try {
+    const run = scenarios["full flow: deferred auth, init, new order, HTTP claim, fiat sent, completed"];
+    const Wrapped = class extends LpClient {
+      constructor(options) {
+        super({ ...options, WebSocket: WsWebSocket });
+      }
+    };
+    await run({ LpClient: Wrapped, base: sim.base });
+    const noGlobal = new LpClient({ apiUrl: sim.base, lpKey: KEY, connectTimeoutMs: 500 });
+    await assert.rejects(noGlobal.connect(), (e) => e.name === "LpError" && /options\.WebSocket/.test(e.message) && !e.message.includes(KEY));
+    noGlobal.free();
+  } finally {
+    if (global !== undefined) globalThis.WebSocket = global;
+    await sim.stop();
+  }
+});
 
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
 

@@ -331,6 +331,29 @@ export const scenarios = {
     eq(err && err.kind, "invalid_argument", "bad filter");
   },
 
+  async "options.WebSocket: the given class opens every socket, reconnects included"(env) {
+    const sim = control(env.base);
+    const Base = env.WebSocket ?? globalThis.WebSocket;
+    const opened = [];
+    class Counting extends Base {
+      constructor(url) {
+        super(url);
+        opened.push(url);
+      }
+    }
+    const c = client(env, { WebSocket: Counting });
+    await c.connect();
+    eq(opened.length, 1, "first socket from the given class");
+    const seen = next(c, "order");
+    const o = await sim.order({ currency: "KES", amount_fiat: 700 });
+    eq((await seen).id, o.id, "orders arrive through it");
+    const live = until(() => c.state === "live" && opened.length === 2, 5000, "reconnected");
+    await sim.drop();
+    await live;
+    assert(opened.every((u) => !u.includes(KEY)), "no key in the URL");
+    c.close();
+  },
+
   async "options are validated with typed errors that never echo the key"(env) {
     const bad = [
       [{ apiUrl: env.base }, "lpKey"],
@@ -339,6 +362,8 @@ export const scenarios = {
       [{ apiUrl: env.base, lpKey: KEY, auth: "cookie" }, "auth"],
       [{ apiUrl: env.base, lpKey: KEY, heartbeatMs: -5 }, "heartbeatMs"],
       [{ apiUrl: env.base, lpKey: KEY, heartbeatMS: 5 }, "heartbeatMS"],
+      [{ apiUrl: env.base, lpKey: KEY, WebSocket: "ws" }, "WebSocket"],
+      [{ apiUrl: env.base, lpKey: KEY, WebSocket: {} }, "WebSocket"],
     ];
     for (const [opts, word] of bad) {
       let err;

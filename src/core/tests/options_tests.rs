@@ -76,6 +76,11 @@ fn refuses_what_is_wrong_by_name() {
             "heartbeatMs must be a number",
         ),
         (
+            // A class never reaches the core (JSON drops functions); anything else does.
+            format!(r#"{{{base},"WebSocket":"ws"}}"#),
+            "WebSocket must be a WebSocket class",
+        ),
+        (
             format!(r#"{{{base},"heartbeatMs":"NaN"}}"#),
             "heartbeatMs must be a number",
         ),
