@@ -38,8 +38,8 @@ export interface LpClientOptions {
   orderFilter?: OrderFilter;
   /**
    * The WebSocket class to use (default: the global one). On Node, e.g. the `ws`
-   * package's `WebSocket`: Node 20 has a global one only behind a flag, and `ws` delivers
-   * frames sooner than Node's own. It needs what browsers have: `onopen`, `onmessage`
+   * package's `WebSocket`: Node 20 has a global one only behind a flag. It needs what
+   * browsers have: `onopen`, `onmessage`
    * (text frames as strings), `onclose`, `onerror`, `send`, `close`, `readyState`.
    */
   WebSocket?: new (url: string) => unknown;
