@@ -438,6 +438,15 @@ impl Connection {
         }
     }
 
+    /// Frames arrived on `socket` that the driver dropped unread (see
+    /// [`OrderFilter::quick_reject_needles`](super::OrderFilter::quick_reject_needles)):
+    /// they count as traffic, as read frames do.
+    pub fn handle_unread_frames(&mut self, socket: SocketId) {
+        if self.is_current(socket) && self.socket_open {
+            self.saw_traffic();
+        }
+    }
+
     /// Time passed: fires whatever deadline is due.
     pub fn handle_timeout(&mut self, now: Millis) {
         match self.state {

@@ -41,6 +41,27 @@ impl OrderFilter {
 }
 
 impl OrderFilter {
+    /// Texts that let a driver drop a `new_order` frame unread: `"KES"` (quoted) for each
+    /// allowed currency; `None` when the filter allows every currency.
+    ///
+    /// The contract: a frame that begins `{"type":"new_order",`, holds no other `"type"`
+    /// and no backslash (so every string in it is written literally), and holds none of
+    /// these texts, has a currency this filter rejects, so the core would drop it too.
+    /// Dropped unread, it is not checked for well-formedness, and the driver must still
+    /// report it as traffic ([`crate::Connection::handle_unread_frames`]).
+    pub fn quick_reject_needles(&self) -> Option<Vec<String>> {
+        // An all-digit code may come as a bare number (the decoder keeps its digits).
+        let quotable = |c: &String| !c.bytes().all(|b| b.is_ascii_digit());
+        (!self.currencies.is_empty() && self.currencies.iter().all(quotable)).then(|| {
+            self.currencies
+                .iter()
+                .map(|c| super::text::concat(&["\"", c, "\""]))
+                .collect()
+        })
+    }
+}
+
+impl OrderFilter {
     /// Upper-cases currencies and checks the numbers.
     pub(crate) fn normalized(self) -> Result<Self, super::LpError> {
         let code = |c: &str| {

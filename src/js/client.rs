@@ -63,7 +63,7 @@ pub(super) type Shared = Rc<RefCell<Inner>>;
 type FrameHandler = Closure<dyn FnMut(u32, u32) -> u32>;
 type ReserveHandler = Closure<dyn FnMut(u32) -> u32>;
 type SocketHandler = Closure<dyn FnMut(u32, u32, u32) -> u32>;
-type TimerHandler = Closure<dyn FnMut()>;
+type TimerHandler = Closure<dyn FnMut(u32)>;
 type StepHandler = Closure<dyn FnMut(u32, u32, u32, String) -> JsValue>;
 type Callbacks = (
     FrameHandler,
@@ -104,6 +104,11 @@ impl LpClient {
         // `options.WebSocket` (checked by the core: anything but a class reaches it as JSON).
         let web_socket =
             js_sys::Reflect::get(&options, &"WebSocket".into()).unwrap_or(JsValue::UNDEFINED);
+        // What lets host.js drop frames the policy rejects without reading them.
+        let needles: JsValue = match config.order_filter.quick_reject_needles() {
+            Some(n) => convert::strings(&n).into(),
+            None => JsValue::NULL,
+        };
         let frames = Frames::new();
         let header = frames.header_address();
         let inner = Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
@@ -129,7 +134,7 @@ impl LpClient {
                 on_socket(&w, SocketId(id), ev)
             });
             let w = weak.clone();
-            let timer = TimerHandler::new(move || on_timer(&w));
+            let timer = TimerHandler::new(move |unread_on: u32| on_timer(&w, unread_on));
             let w = weak.clone();
             let step =
                 StepHandler::new(move |flow, input, status, body: String| match w.upgrade() {
@@ -145,6 +150,7 @@ impl LpClient {
                 step.as_ref(),
                 header,
                 &web_socket,
+                &needles,
             );
             RefCell::new(Inner {
                 core: Connection::new(config, platform::random_seed()),
@@ -433,13 +439,18 @@ fn rearm(inner: &mut Inner) {
     inner.host.arm(delay);
 }
 
-fn on_timer(weak: &Weak<RefCell<Inner>>) {
+/// The timer fired; `unread_on`: the socket of frames host.js dropped unread since the
+/// last tick (0: none), which count as traffic.
+fn on_timer(weak: &Weak<RefCell<Inner>>, unread_on: u32) {
     let Some(rc) = weak.upgrade() else { return };
     {
         // A timer task never runs inside a client call; never panic if it somehow does.
         let Ok(mut inner) = rc.try_borrow_mut() else {
             return;
         };
+        if unread_on != 0 {
+            inner.core.handle_unread_frames(SocketId(unread_on));
+        }
         let Some(deadline) = inner.timer.take() else {
             return;
         };

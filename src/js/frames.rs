@@ -37,6 +37,7 @@ extern "C" {
         on_step: &JsValue,
         header: u32,
         web_socket: &JsValue,
+        quick_reject: &JsValue,
     ) -> Host;
     /// Whether there is a WebSocket class to open sockets with.
     #[wasm_bindgen(method, js_name = hasWebSocket)]

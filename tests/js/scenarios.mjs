@@ -331,6 +331,44 @@ export const scenarios = {
     eq(err && err.kind, "invalid_argument", "bad filter");
   },
 
+  async "orderFilter's quick reject drops only what the filter rejects, and keeps the heartbeat alive"(env) {
+    // host.js drops `new_order` frames without the filter's currencies unread; anything
+    // it cannot be sure of (escapes, another "type", other frames) is decoded.
+    const sim = control(env.base);
+    const c = client(env, { orderFilter: { currencies: ["KES"] }, heartbeatMs: 200, pongTimeoutMs: 300 });
+    await c.connect();
+    const seen = [];
+    c.on("order", (o) => seen.push([o.id, o.currency]));
+    const errors = [];
+    c.on("error", (e) => errors.push(e.message));
+    const frames = [
+      '{"type":"new_order","order":{"id":800001,"currency":"NGN","amount_fiat":1,"amount_usd":1}}',
+      '{"type":"new_order","order":{"id":800002,"currency":"K\\u0045S","amount_fiat":1,"amount_usd":1}}',
+      '{"type":"new_order","order":{"id":800003,"currency":"KES","amount_fiat":1,"amount_usd":1}}',
+      '{"type":"new_order","order":{"id":800004,"region":"KES","currency":"NGN","amount_fiat":1,"amount_usd":1}}',
+      '{"type":"new_order","order":{"id":800005,"currency":"NGN"},"type":"nonsense"}',
+      '{"type":"new_order","order":{"id":800006,"currency":"KES","amount_fiat":2,"amount_usd":1}',
+    ];
+    for (const f of frames) await sim.broadcast(f);
+    await until(() => seen.length >= 2 && errors.length >= 2, 3000, "two orders and two errors");
+    eq(seen, [[800002, "KES"], [800003, "KES"]], "escaped and plain KES orders arrive; NGN ones do not");
+    assert(errors.some((m) => m.includes("unknown type")), "a frame whose last type is not new_order is decoded");
+    assert(errors.some((m) => m.includes("JSON")), "a truncated KES frame is decoded and reported");
+    // Pongs muted: only filtered orders arrive, and they still count as traffic.
+    await sim.faults({ mute_pongs: true });
+    const states = [];
+    c.on("state", (s) => states.push(s.state));
+    const end = Date.now() + 1200;
+    let id = 810000;
+    while (Date.now() < end) {
+      await sim.broadcast(`{"type":"new_order","order":{"id":${id++},"currency":"NGN","amount_fiat":1,"amount_usd":1}}`);
+      await sleep(50);
+    }
+    eq(states, [], "still live: unread frames are traffic");
+    await sim.faults({});
+    c.close();
+  },
+
   async "options.WebSocket: the given class opens every socket, reconnects included"(env) {
     const sim = control(env.base);
     const Base = env.WebSocket ?? globalThis.WebSocket;

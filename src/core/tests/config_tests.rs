@@ -103,3 +103,26 @@ fn key_never_appears_in_debug() {
     assert!(!dbg.contains("a1b2c3d4"), "{dbg}");
     assert_eq!(c.lp_key.redact("echo lp_a1b2c3d4!"), "echo <redacted>!");
 }
+
+#[test]
+fn quick_reject_needles_are_the_quoted_currencies() {
+    let f = |codes: &[&str]| OrderFilter {
+        currencies: codes.iter().map(|c| c.to_string()).collect(),
+        ..OrderFilter::default()
+    };
+    assert_eq!(
+        f(&["KES", "NGN"]).quick_reject_needles(),
+        Some(vec!["\"KES\"".to_owned(), "\"NGN\"".to_owned()])
+    );
+    assert_eq!(f(&[]).quick_reject_needles(), None, "all currencies pass");
+    assert_eq!(
+        f(&["KES", "404"]).quick_reject_needles(),
+        None,
+        "a numeric code may arrive unquoted"
+    );
+    // The contract behind them: a new_order without the text is one the filter rejects.
+    let frame =
+        r#"{"type":"new_order","order":{"id":1,"currency":"UGX","amount_fiat":1,"amount_usd":1}}"#;
+    assert!(!frame.contains("\"KES\""));
+    assert!(!f(&["KES"]).accepts("UGX", 1.0, 1.0));
+}

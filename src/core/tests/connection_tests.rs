@@ -87,6 +87,22 @@ fn heartbeat_pings_every_interval_and_traffic_keeps_it_alive() {
 }
 
 #[test]
+fn frames_dropped_unread_count_as_traffic_on_their_socket_only() {
+    let mut h = Harness::new(config());
+    h.go_live(&[]);
+    let t0 = h.now;
+    let sock = h.socket();
+    h.advance_to(t0 + 30_000); // ping
+    h.advance(9_000);
+    h.conn.handle_unread_frames(SocketId(sock.0 + 1)); // not the current socket
+    h.conn.handle_unread_frames(sock);
+    h.advance_to(t0 + 45_000);
+    assert_eq!(h.conn.state(), State::Live, "unread frames kept it alive");
+    h.advance_to(t0 + 70_000); // the next ping, then silence
+    assert_eq!(h.conn.state(), State::Reconnecting);
+}
+
+#[test]
 fn silence_after_a_ping_is_a_dead_connection() {
     let mut h = Harness::new(config());
     h.go_live(&[]);
