@@ -38,9 +38,7 @@ impl OrderFilter {
         }
         !self.max_amount_usd.is_some_and(|m| amount_usd > m)
     }
-}
 
-impl OrderFilter {
     /// Texts that let a driver drop a `new_order` frame unread: `"KES"` (quoted) for each
     /// allowed currency; `None` when the filter allows every currency.
     ///

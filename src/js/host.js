@@ -48,7 +48,7 @@ export class Host {
    * @param handle   (socket, length) => number of record entries written
    * @param reserve  (bytes) => address of a scratch buffer that large, or 0 when too large
    * @param onSocket (socket, kind, code) => void, for open and close/error
-   * @param onTimer  () => void
+   * @param onTimer  (unreadOn) => void; unreadOn: the socket of frames dropped unread since the last tick, or 0
    * @param onStep   (flow, input, status, body) => the flow's next step
    * @param header   address of an f64 holding the record's address
    * @param WebSocketClass options.WebSocket, or undefined for the global one
@@ -131,14 +131,19 @@ export class Host {
     this.queued.push(name, payload);
   }
 
+  /** The class sockets are opened with: options.WebSocket, else the global one. */
+  socketClass() {
+    return this.WebSocket ?? globalThis.WebSocket;
+  }
+
   hasWebSocket() {
-    return typeof (this.WebSocket ?? globalThis.WebSocket) === "function";
+    return typeof this.socketClass() === "function";
   }
 
   /** Opens socket `id` (closing any other first); throws if the platform refuses. */
   open(id, url) {
     this.closeSocket(this.wsId, 1000, "reconnecting");
-    const ws = new (this.WebSocket ?? globalThis.WebSocket)(url);
+    const ws = new (this.socketClass())(url);
     ws.binaryType = "arraybuffer";
     ws.onopen = () => this.socketEvent(id, OPENED, 0);
     ws.onclose = (e) => this.socketEvent(id, CLOSED, e.code | 0);

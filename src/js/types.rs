@@ -34,13 +34,16 @@ export interface LpClientOptions {
   bookCapacity?: number;
   /** Permit ws:// and http:// to hosts other than loopback (default false). */
   allowInsecure?: boolean;
-  /** Orders to keep; the rest never enter the book nor reach a callback (checked in wasm). */
+  /**
+   * Orders to keep; the rest never enter the book nor reach a callback (checked in wasm;
+   * a `new_order` frame that cannot hold an allowed currency is dropped unread before it).
+   */
   orderFilter?: OrderFilter;
   /**
    * The WebSocket class to use (default: the global one). On Node, e.g. the `ws`
    * package's `WebSocket`: Node 20 has a global one only behind a flag. It needs what
-   * browsers have: `onopen`, `onmessage`
-   * (text frames as strings), `onclose`, `onerror`, `send`, `close`, `readyState`.
+   * browsers have: `onopen`, `onmessage` (text frames as strings), `onclose`, `onerror`,
+   * `send`, `close`, `readyState`.
    */
   WebSocket?: new (url: string) => unknown;
 }
