@@ -111,6 +111,10 @@ impl LpClient {
         };
         let frames = Frames::new();
         let header = frames.header_address();
+        // host.js keeps the header for REST requests (made once: claims race).
+        let mut authorization = String::from("Bearer ");
+        authorization.push_str(config.lp_key.expose());
+        let timeout_ms = config.request_timeout_ms as f64;
         let inner = Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
             let w = weak.clone();
             let handle = FrameHandler::new(move |socket, len| on_frame(&w, SocketId(socket), len));
@@ -151,6 +155,8 @@ impl LpClient {
                 header,
                 &web_socket,
                 &needles,
+                &authorization,
+                timeout_ms,
             );
             RefCell::new(Inner {
                 core: Connection::new(config, platform::random_seed()),
@@ -512,16 +518,9 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
 
 /// A promise for a REST flow on order `id` (a JS number, checked here).
 fn flow_promise(rc: &Shared, kind: FlowKind, id: f64) -> Promise {
-    let mut kind = Some(kind);
-    Promise::new(&mut |resolve, reject| {
-        let started = order_id(id).and_then(|id| match kind.take() {
-            Some(k) => flows::start(rc, k, id, &resolve, &reject),
-            None => Ok(()),
-        });
-        if let Err(e) = started {
-            let _ = reject.call1(&JsValue::NULL, &convert::error(&e));
-        }
-    })
+    order_id(id)
+        .and_then(|id| flows::start_promise(rc, kind, id))
+        .unwrap_or_else(|e| Promise::reject(&convert::error(&e)))
 }
 
 fn take_waiter(rc: &Shared, id: OrderId) -> Option<Waiter> {

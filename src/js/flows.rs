@@ -2,11 +2,12 @@
 //! a pause) and reports back through one closure; the outcome settles the caller's
 //! promise. No Rust futures: the waiting happens in JS, every decision in the core.
 
-use js_sys::Array;
+use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::client::{drive, emit, Shared};
 use super::convert;
+use super::frames::Host;
 use super::platform::now_ms;
 use crate::core::flow::{Flow, FlowKind, Input, Outcome, Step};
 use crate::core::rest::{Method, OrderState};
@@ -28,6 +29,16 @@ pub const TIMED_OUT: u32 = 1;
 pub const FAILED: u32 = 2;
 pub const WAKE: u32 = 3;
 
+/// Starts a flow; returns the promise of its outcome. The first request is sent before
+/// this returns (a claim is on the race's critical path: one call into host.js).
+pub fn start_promise(rc: &Shared, kind: FlowKind, id: OrderId) -> Result<Promise, LpError> {
+    let (flow_id, step, host) = register(rc, kind, id)?;
+    Ok(match step {
+        Step::Fetch(req) => host.request(flow_id, &req.url, req.method == Method::Post),
+        step => host.start(flow_id, &step_for_js(rc, flow_id, step)),
+    })
+}
+
 /// Starts a flow; `resolve`/`reject` (functions, or undefined) hear its outcome.
 pub fn start(
     rc: &Shared,
@@ -36,43 +47,47 @@ pub fn start(
     resolve: &JsValue,
     reject: &JsValue,
 ) -> Result<(), LpError> {
-    let (flow_id, step, host) = {
-        let mut inner = rc.borrow_mut();
-        if inner.flows.len() >= MAX_FLOWS {
-            return Err(LpError::new(
-                ErrorKind::RateLimited,
-                "too many requests under way at once (limit 1024)",
-            ));
-        }
-        let (flow, step) = Flow::start(kind, id, now_ms(), inner.core.config());
-        if flow.claims() {
-            if inner
-                .flows
-                .iter()
-                .any(|(_, f)| f.claims() && f.order_id() == id)
-            {
-                return Err(LpError::new(
-                    ErrorKind::InvalidArgument,
-                    "a claim for this order is already in progress",
-                )
-                .with_order(id));
-            }
-            if inner.flows.iter().filter(|(_, f)| f.claims()).count() >= MAX_CLAIMS {
-                return Err(LpError::new(
-                    ErrorKind::RateLimited,
-                    "too many HTTP claims under way at once (limit 256)",
-                )
-                .with_order(id));
-            }
-        }
-        let flow_id = inner.next_flow;
-        inner.next_flow = inner.next_flow.wrapping_add(1);
-        inner.flows.push((flow_id, flow));
-        (flow_id, step, inner.host.clone())
-    };
+    let (flow_id, step, host) = register(rc, kind, id)?;
     let first = step_for_js(rc, flow_id, step);
     host.run(flow_id, &first, resolve, reject);
     Ok(())
+}
+
+/// Admits a new flow (within the limits, one claim per order) and returns its id and
+/// first step.
+fn register(rc: &Shared, kind: FlowKind, id: OrderId) -> Result<(u32, Step, Host), LpError> {
+    let mut inner = rc.borrow_mut();
+    if inner.flows.len() >= MAX_FLOWS {
+        return Err(LpError::new(
+            ErrorKind::RateLimited,
+            "too many requests under way at once (limit 1024)",
+        ));
+    }
+    let (flow, step) = Flow::start(kind, id, now_ms(), inner.core.config());
+    if flow.claims() {
+        if inner
+            .flows
+            .iter()
+            .any(|(_, f)| f.claims() && f.order_id() == id)
+        {
+            return Err(LpError::new(
+                ErrorKind::InvalidArgument,
+                "a claim for this order is already in progress",
+            )
+            .with_order(id));
+        }
+        if inner.flows.iter().filter(|(_, f)| f.claims()).count() >= MAX_CLAIMS {
+            return Err(LpError::new(
+                ErrorKind::RateLimited,
+                "too many HTTP claims under way at once (limit 256)",
+            )
+            .with_order(id));
+        }
+    }
+    let flow_id = inner.next_flow;
+    inner.next_flow = inner.next_flow.wrapping_add(1);
+    inner.flows.push((flow_id, flow));
+    Ok((flow_id, step, inner.host.clone()))
 }
 
 /// host.js reports on flow `flow_id`; returns the next step for it.
@@ -116,24 +131,17 @@ pub fn on_step(rc: &Shared, flow_id: u32, input: u32, status: u32, body: String)
     step_for_js(rc, flow_id, step)
 }
 
-/// `[FETCH, url, post, authorization, timeoutMs]`, `[SLEEP, ms]`, `[RESOLVE, value]` or
-/// `[REJECT, error]`; a finished flow is forgotten and its outcome applied.
+/// `[FETCH, url, post]` (host.js adds the key and the timeout), `[SLEEP, ms]`,
+/// `[RESOLVE, value]` or `[REJECT, error]`; a finished flow is forgotten and its outcome
+/// applied.
 fn step_for_js(rc: &Shared, flow_id: u32, step: Step) -> JsValue {
     let array = |items: &[JsValue]| items.iter().collect::<Array>().into();
     match step {
-        Step::Fetch(req) => {
-            let inner = rc.borrow();
-            let c = inner.core.config();
-            let mut bearer = String::from("Bearer ");
-            bearer.push_str(c.lp_key.expose());
-            array(&[
-                FETCH.into(),
-                req.url.into(),
-                (req.method == Method::Post).into(),
-                bearer.into(),
-                (c.request_timeout_ms as f64).into(),
-            ])
-        }
+        Step::Fetch(req) => array(&[
+            FETCH.into(),
+            req.url.into(),
+            (req.method == Method::Post).into(),
+        ]),
         Step::Sleep(ms) => array(&[SLEEP.into(), (ms as f64).into()]),
         Step::Done(outcome) => {
             let flow = {

@@ -16,7 +16,7 @@
 
 use std::borrow::Cow;
 
-use js_sys::Function;
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::core::{DecodeError, OrderId, OrderView, RemovalReason, ServerMessage};
@@ -38,6 +38,8 @@ extern "C" {
         header: u32,
         web_socket: &JsValue,
         quick_reject: &JsValue,
+        authorization: &str,
+        timeout_ms: f64,
     ) -> Host;
     /// Whether there is a WebSocket class to open sockets with.
     #[wasm_bindgen(method, js_name = hasWebSocket)]
@@ -45,6 +47,13 @@ extern "C" {
     /// Runs REST flow `flow` from `step`; settles through `resolve`/`reject` if functions.
     #[wasm_bindgen(method)]
     pub fn run(this: &Host, flow: u32, step: &JsValue, resolve: &JsValue, reject: &JsValue);
+    /// Starts REST flow `flow` with a request (fetch is called before this returns);
+    /// returns the promise of the flow's outcome.
+    #[wasm_bindgen(method)]
+    pub fn request(this: &Host, flow: u32, url: &str, post: bool) -> Promise;
+    /// Starts REST flow `flow` from `step`; returns the promise of its outcome.
+    #[wasm_bindgen(method)]
+    pub fn start(this: &Host, flow: u32, step: &JsValue) -> Promise;
     /// Adds a listener; returns its unsubscribe function.
     #[wasm_bindgen(method)]
     pub fn on(this: &Host, name: &str, listener: &Function) -> Function;

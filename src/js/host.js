@@ -43,6 +43,8 @@ const NEW_ORDER = '{"type":"new_order",';
 
 /** Everything one client touches on the JS side. */
 export class Host {
+  #authorization;
+
   /**
    * @param memory   the module's WebAssembly.Memory
    * @param handle   (socket, length) => number of record entries written
@@ -53,9 +55,17 @@ export class Host {
    * @param header   address of an f64 holding the record's address
    * @param WebSocketClass options.WebSocket, or undefined for the global one
    * @param needles  texts of the order filter's quick reject (filter.rs), or null
+   * @param authorization the `Authorization` header value for REST requests
+   * @param timeoutMs REST request timeout (body included)
    */
-  constructor(memory, handle, reserve, onSocket, onTimer, onStep, header, WebSocketClass, needles) {
+  constructor(memory, handle, reserve, onSocket, onTimer, onStep, header, WebSocketClass, needles, authorization, timeoutMs) {
     this.WebSocket = WebSocketClass;
+    // Made once per client (a claim is on the race's critical path); private, so no
+    // enumeration or serialisation of the host shows the key.
+    this.#authorization = authorization;
+    this.timeoutMs = timeoutMs;
+    this.spareController = null;
+    this.restocking = false;
     this.needles = needles;
     /** socket of frames dropped unread since the last timer tick (0: none) */
     this.unreadOn = 0;
@@ -202,6 +212,21 @@ export class Host {
   }
 
   /**
+   * Starts REST flow `flow` with a request (`post`: POST with body `{}`, else GET) and
+   * returns the promise of its outcome; `fetch` is called before this returns.
+   */
+  request(flow, url, post) {
+    return this.start(flow, [FETCH, url, post]);
+  }
+
+  /** Starts REST flow `flow` from its first `step`; returns the promise of its outcome. */
+  start(flow, step) {
+    return new Promise((resolve, reject) => {
+      this.run(flow, step, resolve, reject);
+    });
+  }
+
+  /**
    * Runs REST flow `flow` from its first `step` until wasm says it is done; settles
    * through `resolve`/`reject` when given.
    */
@@ -214,7 +239,7 @@ export class Host {
         let status = 0;
         let text = "";
         try {
-          [status, text] = await exchange(step[1], step[2], step[3], step[4]);
+          [status, text] = await this.exchange(step[1], step[2]);
         } catch (e) {
           input = e[0] ? TIMED_OUT : FAILED;
           text = e[1];
@@ -231,9 +256,52 @@ export class Host {
     }
   }
 
+  /**
+   * One REST exchange over the global `fetch(url, init)` (browsers, Node 18+, Workers),
+   * with a timeout that covers the body too. Resolves with [status, body text]; rejects
+   * with [timedOut, platform message]. The key travels only in the Authorization header.
+   * A claim races other LPs: until `fetch` is called nothing is done that can wait (the
+   * timer is armed after it, and the AbortController was made ahead of need: Node takes
+   * ~15 µs to build one). The spare is the client's own: Workers bind such objects to
+   * the request that made them.
+   */
+  async exchange(url, post) {
+    const controller = this.spareController ?? new AbortController();
+    this.spareController = null;
+    const headers = post
+      ? { Authorization: this.#authorization, "Content-Type": "application/json" }
+      : { Authorization: this.#authorization };
+    const init = post
+      ? { method: "POST", headers, body: "{}", signal: controller.signal }
+      : { method: "GET", headers, signal: controller.signal };
+    let timer;
+    try {
+      const answer = fetch(url, init);
+      timer = setTimeout(() => controller.abort(), this.timeoutMs);
+      this.restockController();
+      const response = await answer;
+      return [response.status, await response.text()];
+    } catch (e) {
+      throw [controller.signal.aborted, String((e && e.message) || "fetch failed")];
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Makes the next request's AbortController once this task is over. */
+  restockController() {
+    if (this.spareController !== null || this.restocking || this.closed) return;
+    this.restocking = true;
+    setTimeout(() => {
+      this.restocking = false;
+      if (!this.closed) this.spareController ??= new AbortController();
+    }, 0);
+  }
+
   /** Forgets every listener, the socket and the timer (the client was freed). */
   close() {
     this.closed = true;
+    this.#authorization = "";
     this.listeners = Object.create(null);
     this.closeSocket(this.wsId, 1000, "client closed");
     this.arm(-1);
@@ -334,30 +402,6 @@ export class Host {
     // Byte offsets equal string indices only when the frame is ASCII.
     if (ascii && at >= 0 && at + len <= text.length) return text.slice(at, at + len);
     return decoder.decode(this.u8.subarray(ptr, ptr + len));
-  }
-}
-
-/**
- * One REST exchange over the global `fetch(url, init)` (browsers, Node 18+, Workers),
- * with a timeout that covers the body too. Resolves with [status, body text]; rejects
- * with [timedOut, platform message]. The key travels only in the Authorization header.
- */
-async function exchange(url, post, authorization, timeoutMs) {
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  const headers = post
-    ? { Authorization: authorization, "Content-Type": "application/json" }
-    : { Authorization: authorization };
-  const init = post
-    ? { method: "POST", headers, body: "{}", signal: controller.signal }
-    : { method: "GET", headers, signal: controller.signal };
-  try {
-    const response = await fetch(url, init);
-    return [response.status, await response.text()];
-  } catch (e) {
-    throw [controller.signal.aborted, String((e && e.message) || "fetch failed")];
-  } finally {
-    clearTimeout(timer);
   }
 }
 
