@@ -40,7 +40,8 @@ impl OrderFilter {
     }
 
     /// Texts that let a driver drop a `new_order` frame unread: `"KES"` (quoted) for each
-    /// allowed currency; `None` when the filter allows every currency.
+    /// allowed currency (codes are ASCII letters and digits); `None` when the filter
+    /// allows every currency.
     ///
     /// The contract: a frame that begins `{"type":"new_order",`, holds no other `"type"`
     /// and no backslash (so every string in it is written literally), and holds none of

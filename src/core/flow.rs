@@ -109,8 +109,8 @@ pub struct Flow {
 }
 
 impl Flow {
-    /// A flow for order `id`, and its first step.
-    pub fn start(kind: FlowKind, id: OrderId, now: Millis, config: &Config) -> (Flow, Step) {
+    /// A flow for order `id`, and its first step: every flow starts with a request.
+    pub fn start(kind: FlowKind, id: OrderId, now: Millis, config: &Config) -> (Flow, Request) {
         let (phase, op) = match kind {
             FlowKind::Claim => (Phase::Claiming, Operation::Claim(id)),
             FlowKind::Reconcile => (Phase::Checking, Operation::GetOrder(id)),
@@ -128,7 +128,7 @@ impl Flow {
             last: None,
             started: now,
         };
-        (flow, Step::Fetch(op.request(config)))
+        (flow, op.request(config))
     }
 
     /// The order this flow is about.

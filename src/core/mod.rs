@@ -38,7 +38,7 @@ pub use connection::{Action, Connection, Event, Millis, SocketId, State, StateCh
 pub use error::{ErrorKind, LpError};
 pub use filter::OrderFilter;
 pub use secret::LpKey;
-pub use wire::{ClientMessage, DecodeError, Order, OrderId, OrderView, ServerMessage};
+pub use wire::{ClientMessage, DecodeError, Order, OrderId, OrderView, ServerMessage, ShortFrame};
 
 #[cfg(test)]
 mod tests;

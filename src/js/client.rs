@@ -20,7 +20,8 @@ use super::platform::{self, now_ms};
 use crate::core::flow::{Flow, FlowKind};
 use crate::core::options::{config_from_json, order_id, wait_options_from_json};
 use crate::core::{
-    Action, Connection, DecodeError, ErrorKind, Event, LpError, Millis, OrderId, SocketId, State,
+    Action, Connection, DecodeError, ErrorKind, Event, LpError, Millis, OrderId, ShortFrame,
+    SocketId, State,
 };
 
 /// Event names `on()` accepts.
@@ -118,6 +119,7 @@ impl LpClient {
         let inner = Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
             let w = weak.clone();
             let handle = FrameHandler::new(move |socket, len| on_frame(&w, SocketId(socket), len));
+
             let w = weak.clone();
             let reserve = ReserveHandler::new(move |bytes: u32| {
                 w.upgrade()
@@ -491,9 +493,10 @@ fn on_socket(weak: &Weak<RefCell<Inner>>, socket: SocketId, ev: SocketEvent) -> 
     0
 }
 
-/// A text frame host.js wrote into the scratch (or a non-text one, see `frames`);
-/// returns how many record entries it left for JS to deliver, or [`frames::BUSY`] when
-/// it fired from inside a client call (host.js then delivers it again right after).
+/// A text frame host.js wrote into the scratch, a short frame it read (`wire::ShortFrame`),
+/// or a non-text one (see `frames`); returns how many record entries it left for JS to
+/// deliver, or [`frames::BUSY`] when it fired from inside a client call (host.js then
+/// delivers it again right after).
 fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
     let Some(rc) = weak.upgrade() else { return 0 };
     let Ok(mut guard) = rc.try_borrow_mut() else {
@@ -505,6 +508,14 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
         match len {
             frames::BINARY => core.handle_binary(socket, now_ms()),
             frames::TOO_LARGE => core.handle_decoded(socket, now_ms, Err(DecodeError::TooLarge)),
+            n if n > frames::SHORT => {
+                let value = frames.short_value();
+                match ShortFrame::from_number(n - frames::SHORT).and_then(|s| s.message(value)) {
+                    Some(msg) => core.handle_decoded(socket, now_ms, Ok(msg)),
+                    // host.js broke the contract (a bug): a frame the client cannot read.
+                    None => core.handle_decoded(socket, now_ms, Err(DecodeError::NoType)),
+                }
+            }
             _ => frames.decode(len as usize, |decoded| {
                 core.handle_decoded(socket, now_ms, decoded)
             }),

@@ -10,7 +10,7 @@ use super::convert;
 use super::frames::Host;
 use super::platform::now_ms;
 use crate::core::flow::{Flow, FlowKind, Input, Outcome, Step};
-use crate::core::rest::{Method, OrderState};
+use crate::core::rest::{Method, OrderState, Request};
 use crate::core::{ErrorKind, LpError, OrderId};
 
 /// Flows under way at once, per client.
@@ -32,11 +32,8 @@ pub const WAKE: u32 = 3;
 /// Starts a flow; returns the promise of its outcome. The first request is sent before
 /// this returns (a claim is on the race's critical path: one call into host.js).
 pub fn start_promise(rc: &Shared, kind: FlowKind, id: OrderId) -> Result<Promise, LpError> {
-    let (flow_id, step, host) = register(rc, kind, id)?;
-    Ok(match step {
-        Step::Fetch(req) => host.request(flow_id, &req.url, req.method == Method::Post),
-        step => host.start(flow_id, &step_for_js(rc, flow_id, step)),
-    })
+    let (flow_id, req, host) = register(rc, kind, id)?;
+    Ok(host.request(flow_id, &req.url, req.method == Method::Post))
 }
 
 /// Starts a flow; `resolve`/`reject` (functions, or undefined) hear its outcome.
@@ -47,15 +44,15 @@ pub fn start(
     resolve: &JsValue,
     reject: &JsValue,
 ) -> Result<(), LpError> {
-    let (flow_id, step, host) = register(rc, kind, id)?;
-    let first = step_for_js(rc, flow_id, step);
+    let (flow_id, req, host) = register(rc, kind, id)?;
+    let first = step_for_js(rc, flow_id, Step::Fetch(req));
     host.run(flow_id, &first, resolve, reject);
     Ok(())
 }
 
 /// Admits a new flow (within the limits, one claim per order) and returns its id and
-/// first step.
-fn register(rc: &Shared, kind: FlowKind, id: OrderId) -> Result<(u32, Step, Host), LpError> {
+/// first request.
+fn register(rc: &Shared, kind: FlowKind, id: OrderId) -> Result<(u32, Request, Host), LpError> {
     let mut inner = rc.borrow_mut();
     if inner.flows.len() >= MAX_FLOWS {
         return Err(LpError::new(
@@ -63,7 +60,7 @@ fn register(rc: &Shared, kind: FlowKind, id: OrderId) -> Result<(u32, Step, Host
             "too many requests under way at once (limit 1024)",
         ));
     }
-    let (flow, step) = Flow::start(kind, id, now_ms(), inner.core.config());
+    let (flow, req) = Flow::start(kind, id, now_ms(), inner.core.config());
     if flow.claims() {
         if inner
             .flows
@@ -87,7 +84,7 @@ fn register(rc: &Shared, kind: FlowKind, id: OrderId) -> Result<(u32, Step, Host
     let flow_id = inner.next_flow;
     inner.next_flow = inner.next_flow.wrapping_add(1);
     inner.flows.push((flow_id, flow));
-    Ok((flow_id, step, inner.host.clone()))
+    Ok((flow_id, req, inner.host.clone()))
 }
 
 /// host.js reports on flow `flow_id`; returns the next step for it.

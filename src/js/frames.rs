@@ -51,9 +51,6 @@ extern "C" {
     /// returns the promise of the flow's outcome.
     #[wasm_bindgen(method)]
     pub fn request(this: &Host, flow: u32, url: &str, post: bool) -> Promise;
-    /// Starts REST flow `flow` from `step`; returns the promise of its outcome.
-    #[wasm_bindgen(method)]
-    pub fn start(this: &Host, flow: u32, step: &JsValue) -> Promise;
     /// Adds a listener; returns its unsubscribe function.
     #[wasm_bindgen(method)]
     pub fn on(this: &Host, name: &str, listener: &Function) -> Function;
@@ -96,6 +93,9 @@ const QUEUED: f64 = 4.0;
 pub const BINARY: u32 = u32::MAX;
 /// A text frame larger than [`MAX_FRAME`].
 pub const TOO_LARGE: u32 = u32::MAX - 1;
+/// "Lengths" from `SHORT` + 1 up are short frames (`wire::ShortFrame`, by number), not
+/// copied in: their integer is in the header's second slot.
+pub const SHORT: u32 = u32::MAX - 16;
 /// What a handler returns when the client is inside a call: deliver again right after.
 pub const BUSY: u32 = u32::MAX;
 /// The largest frame accepted (the largest real one, a 20-order `init`, is ~6 KB).
@@ -117,9 +117,10 @@ pub struct Frames {
     /// Text fields that are not plain slices of the frame (they held escapes).
     spill: String,
     record: Vec<f64>,
-    /// The record's address (it moves when the record grows), at an address JS learns
-    /// once; the entry count is the frame handler's return value.
-    header: Box<f64>,
+    /// The record's address (it moves when the record grows), then a short frame's
+    /// integer, at an address JS learns once; the entry count is the frame handler's
+    /// return value.
+    header: Box<[f64; 2]>,
     /// Set while a frame is handled: events go to the record.
     collecting: bool,
     order: Option<FrameOrder>,
@@ -132,7 +133,7 @@ impl Frames {
             scratch: vec![0; 4096],
             spill: String::new(),
             record: Vec::with_capacity(8 * WIDTH),
-            header: Box::new(0.0),
+            header: Box::new([0.0; 2]),
             collecting: false,
             order: None,
         }
@@ -140,7 +141,7 @@ impl Frames {
 
     /// The header's address, for host.js.
     pub fn header_address(&self) -> u32 {
-        (&*self.header as *const f64) as usize as u32
+        self.header.as_ptr() as usize as u32
     }
 
     /// Makes the scratch hold at least `bytes`; its address, or 0 if that is too large.
@@ -167,8 +168,13 @@ impl Frames {
         self.collecting = false;
         self.order = None;
         let count = self.record.len() / WIDTH;
-        *self.header = self.record.as_ptr() as usize as f64;
+        self.header[0] = self.record.as_ptr() as usize as f64;
         count as u32
+    }
+
+    /// The integer of the short frame being handled.
+    pub fn short_value(&self) -> f64 {
+        self.header[1]
     }
 
     /// Whether events go to the record now.

@@ -23,6 +23,8 @@ const REASONS = ["taken", "claimed", "vanished", "evicted"];
 /** `handle` lengths that are not lengths. */
 const BINARY = 0xffffffff;
 const TOO_LARGE = 0xfffffffe;
+/** `handle` lengths above this are short frames, by shape number (see frames.rs). */
+const SHORT = 0xffffffef;
 /** What wasm answers when the client is inside a call (keep in step with frames.rs). */
 const BUSY = 0xffffffff;
 /** Socket event kinds for `onSocket` (keep in step with client.rs). */
@@ -38,6 +40,13 @@ const TIMED_OUT = 1;
 const FAILED = 2;
 const WAKE = 3;
 
+/** Short frames (wire crate, short.rs): shape numbers and the text before the integer. */
+const SHORT_TAKEN = 1;
+const SHORT_PONG = 2;
+const TAKEN_PREFIX = '{"type":"order_taken","order_id":';
+const PONG_PREFIX = '{"type":"pong","ts":';
+const MAX_DIGITS = 15;
+
 /** How the provider writes a new_order frame (see `rejectUnread`). */
 const NEW_ORDER = '{"type":"new_order",';
 
@@ -52,7 +61,7 @@ export class Host {
    * @param onSocket (socket, kind, code) => void, for open and close/error
    * @param onTimer  (unreadOn) => void; unreadOn: the socket of frames dropped unread since the last tick, or 0
    * @param onStep   (flow, input, status, body) => the flow's next step
-   * @param header   address of an f64 holding the record's address
+   * @param header   address of two f64s: the record's address, a short frame's integer
    * @param WebSocketClass options.WebSocket, or undefined for the global one
    * @param needles  texts of the order filter's quick reject (filter.rs), or null
    * @param authorization the `Authorization` header value for REST requests
@@ -66,7 +75,10 @@ export class Host {
     this.timeoutMs = timeoutMs;
     this.spareController = null;
     this.restocking = false;
-    this.needles = needles;
+    // One search for whatever keeps a frame from being dropped unread (see `rejectUnread`):
+    // a backslash, a second "type", or a quoted allowed currency (codes are letters and
+    // digits: literal in a regular expression).
+    this.keep = needles === null ? null : new RegExp(['\\\\', '"type"', ...needles].join("|"), "g");
     /** socket of frames dropped unread since the last timer tick (0: none) */
     this.unreadOn = 0;
     this.memory = memory;
@@ -216,14 +228,7 @@ export class Host {
    * returns the promise of its outcome; `fetch` is called before this returns.
    */
   request(flow, url, post) {
-    return this.start(flow, [FETCH, url, post]);
-  }
-
-  /** Starts REST flow `flow` from its first `step`; returns the promise of its outcome. */
-  start(flow, step) {
-    return new Promise((resolve, reject) => {
-      this.run(flow, step, resolve, reject);
-    });
+    return new Promise((resolve, reject) => this.run(flow, [FETCH, url, post], resolve, reject));
   }
 
   /**
@@ -319,13 +324,23 @@ export class Host {
 
   frame(id, data) {
     if (this.closed) return;
-    if (this.needles !== null && typeof data === "string" && this.rejectUnread(data)) {
+    if (this.keep !== null && typeof data === "string" && this.rejectUnread(data)) {
       this.unreadOn = id;
       return;
     }
     let length = BINARY;
     let ascii = false;
     if (typeof data === "string") {
+      // A third of a feed is order_taken and pong: read as one number, nothing copied.
+      const shape = shortFrame(data);
+      if (shape !== 0) {
+        this.views();
+        this.f64[this.header + 1] = shortValue;
+        const count = this.handle(id, SHORT + shape);
+        if (count === BUSY) queueMicrotask(() => this.frame(id, data));
+        else if (count > 0) this.deliver(count, data, true);
+        return;
+      }
       if (data.length > this.cap) this.grow(data.length);
       this.views();
       let r = encoder.encodeInto(data, this.dst);
@@ -348,10 +363,10 @@ export class Host {
    * auto-claim bot gets are such orders, and copying them into wasm costs more than this.
    */
   rejectUnread(data) {
-    if (!data.startsWith(NEW_ORDER) || data.includes("\\") || data.includes('"type"', NEW_ORDER.length)) return false;
-    const needles = this.needles;
-    for (let i = 0; i < needles.length; i++) if (data.includes(needles[i])) return false;
-    return true;
+    if (!data.startsWith(NEW_ORDER)) return false;
+    // One regex pass is ~1.5x faster than three `includes` (Node, Chromium).
+    this.keep.lastIndex = NEW_ORDER.length;
+    return !this.keep.test(data);
   }
 
   deliver(count, text, ascii) {
@@ -403,6 +418,39 @@ export class Host {
     if (ascii && at >= 0 && at + len <= text.length) return text.slice(at, at + len);
     return decoder.decode(this.u8.subarray(ptr, ptr + len));
   }
+}
+
+/** The integer of the last frame `shortFrame` recognised. */
+let shortValue = 0;
+
+/**
+ * The shape of a short frame (the prefix, a JSON integer of 1 to 15 digits, `}`), its
+ * integer left in `shortValue`; 0 for any other text. The contract is in short.rs.
+ */
+function shortFrame(data) {
+  const end = data.length - 1;
+  if (end > TAKEN_PREFIX.length + MAX_DIGITS || data.charCodeAt(end) !== 125) return 0;
+  let shape = 0;
+  let start = 0;
+  if (data.startsWith(TAKEN_PREFIX)) {
+    shape = SHORT_TAKEN;
+    start = TAKEN_PREFIX.length;
+  } else if (data.startsWith(PONG_PREFIX)) {
+    shape = SHORT_PONG;
+    start = PONG_PREFIX.length;
+  } else {
+    return 0;
+  }
+  const digits = end - start;
+  if (digits < 1 || digits > MAX_DIGITS || (digits > 1 && data.charCodeAt(start) === 48)) return 0;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const d = data.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return 0;
+    value = value * 10 + d;
+  }
+  shortValue = value;
+  return shape;
 }
 
 function sleep(ms) {

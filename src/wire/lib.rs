@@ -17,10 +17,12 @@ use std::borrow::Cow;
 mod decode;
 mod encode;
 pub mod json;
+mod short;
 
 pub use decode::{object_fields, Scalar};
 pub use encode::push_u64;
 pub use encode::ClientMessage;
+pub use short::{ShortFrame, MAX_DIGITS};
 
 /// An order id (the provider's primary key, `order_id` elsewhere).
 pub type OrderId = u64;

@@ -369,6 +369,41 @@ export const scenarios = {
     c.close();
   },
 
+  async "short frames (order_taken, pong) read without copying mean what the decoder reads"(env) {
+    // host.js reads `{"type":"order_taken","order_id":N}` and `{"type":"pong","ts":N}` as
+    // one number (short.rs); every other spelling goes through the decoder, alike.
+    const sim = control(env.base);
+    const a = await sim.order({ currency: "KES" });
+    const b = await sim.order({ currency: "KES" });
+    const c = client(env);
+    await c.connect();
+    const taken = [];
+    const removed = [];
+    const errors = [];
+    c.on("order_taken", (e) => taken.push(e.orderId));
+    c.on("order_removed", (e) => removed.push([e.orderId, e.reason]));
+    c.on("error", (e) => errors.push(e.kind));
+    const frames = [
+      `{"type":"order_taken","order_id":${a.id}}`,
+      `{"order_id":${b.id},"type":"order_taken"}`,
+      '{"type":"order_taken","order_id":1234567890123456}',
+      '{"type":"order_taken","order_id":0}',
+      '{"type":"pong","ts":1746275096123}',
+      '{"type":"pong","ts":0}',
+      '{"type":"order_taken","order_id":007}',
+      '{"type":"pong","ts":01}',
+    ];
+    for (const f of frames) await sim.broadcast(f);
+    await until(() => errors.length >= 2, 3000, "two errors");
+    await sleep(50);
+    eq(taken, [a.id, b.id, 1234567890123456, 0], "order_taken for each spelling");
+    eq(removed, [[a.id, "taken"], [b.id, "taken"]], "both orders left the book");
+    eq(errors, ["protocol", "protocol"], "leading zeros are not JSON");
+    eq(c.openOrders().length, 0, "book empty");
+    eq(c.state, "live", "still live");
+    c.close();
+  },
+
   async "options.WebSocket: the given class opens every socket, reconnects included"(env) {
     const sim = control(env.base);
     const Base = env.WebSocket ?? globalThis.WebSocket;

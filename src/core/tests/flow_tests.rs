@@ -40,7 +40,7 @@ impl Run {
     fn new(kind: FlowKind) -> (Run, Step) {
         let c = config().build().unwrap();
         let (flow, first) = Flow::start(kind, 7, 0, &c);
-        (Run { flow, c, now: 0 }, first)
+        (Run { flow, c, now: 0 }, Step::Fetch(first))
     }
     fn feed(&mut self, input: Input) -> Step {
         self.flow.step(input, self.now, &self.c, Some(ME))

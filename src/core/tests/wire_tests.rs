@@ -266,3 +266,60 @@ fn no_input_panics() {
     let deep = "[".repeat(10_000);
     assert!(ServerMessage::decode(&deep).is_err());
 }
+
+#[test]
+fn short_frames_mean_what_the_decoder_reads() {
+    for shape in ShortFrame::ALL {
+        for digits in ["0", "7", "10042", "1746275096123", "999999999999999"] {
+            let text = format!("{}{digits}}}", shape.prefix());
+            let (found, value) = ShortFrame::recognise(&text).expect("a short frame");
+            assert_eq!(found, shape);
+            assert_eq!(value, digits.parse::<f64>().unwrap());
+            assert_eq!(ShortFrame::from_number(shape as u32), Some(shape));
+            assert_eq!(
+                shape.message(value),
+                Some(ServerMessage::decode(&text).unwrap()),
+                "{text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn anything_else_is_left_to_the_decoder() {
+    let taken = ShortFrame::OrderTaken.prefix();
+    let others = [
+        format!("{taken}007}}"),              // leading zero: not JSON
+        format!("{taken}1234567890123456}}"), // 16 digits: may not be exact in JS
+        format!("{taken}-1}}"),
+        format!("{taken}1.0}}"),
+        format!("{taken}1e3}}"),
+        format!("{taken} 5}}"),
+        format!("{taken}5 }}"),
+        format!("{taken}5}} "),
+        format!("{taken}5"),
+        format!("{taken}}}"),
+        format!("{taken}5,\"x\":1}}"),
+        "{\"order_id\":5,\"type\":\"order_taken\"}".to_owned(),
+        "{\"type\":\"pong\",\"ts\":\"5\"}".to_owned(),
+        "{\"type\":\"claimed\",\"order_id\":5}".to_owned(),
+    ];
+    for text in &others {
+        assert_eq!(ShortFrame::recognise(text), None, "{text}");
+    }
+    // The decoder still reads the well-formed ones.
+    assert_eq!(
+        ServerMessage::decode(&others[11]).unwrap(),
+        ServerMessage::OrderTaken { order_id: 5 }
+    );
+}
+
+#[test]
+fn short_frame_values_outside_the_contract_are_refused() {
+    for v in [-1.0, 0.5, 1e15, f64::NAN, f64::INFINITY] {
+        assert_eq!(ShortFrame::OrderTaken.message(v), None, "{v}");
+        assert_eq!(ShortFrame::Pong.message(v), None, "{v}");
+    }
+    assert_eq!(ShortFrame::from_number(0), None);
+    assert_eq!(ShortFrame::from_number(3), None);
+}
