@@ -14,5 +14,5 @@ pkg: setup
 	scripts/build-pkg.sh
 
 bench: pkg
-	cargo build --quiet -p rampwire-sim
+	cargo build --quiet --release -p rampwire-sim
 	node $$(node -e 'process.stdout.write(typeof WebSocket === "function" ? "" : "--experimental-websocket")') tests/bench/run.mjs

@@ -9,8 +9,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const KEY = "lp_a1b2c3d4";
 export const KEY2 = "lp_e5f6a7b8";
 
-export async function startSim(args = []) {
-  const bin = process.env.RAMPWIRE_SIM ?? path.join(ROOT, "target/debug/rampwire-sim");
+/** Starts the simulator (`bin`: its binary; default the debug build, or $RAMPWIRE_SIM). */
+export async function startSim(args = [], bin = process.env.RAMPWIRE_SIM ?? path.join(ROOT, "target/debug/rampwire-sim")) {
   const child = spawn(bin, ["--listen", "127.0.0.1:0", ...args], { stdio: ["ignore", "pipe", "ignore"] });
   const line = await new Promise((resolve, reject) => {
     const rl = createInterface({ input: child.stdout });
