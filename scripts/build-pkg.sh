@@ -5,6 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# Panic locations name source files: shorten their paths (bytes shipped, and no paths of
+# this machine in the package).
+remap="--remap-path-prefix=$PWD=. --remap-path-prefix=$(rustc -vV | sed -n 's/^commit-hash: /\/rustc\//p')=rust"
+for d in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do remap="$remap --remap-path-prefix=${d%/}=crates"; done
+export RUSTFLAGS="${RUSTFLAGS:-} $remap"
 log=$(mktemp)
 # wasm-pack leaves files of earlier builds (e.g. a renamed snippet) in place: start clean.
 rm -rf pkg
