@@ -343,7 +343,7 @@ export class Host {
       }
       if (data.length > this.cap) this.grow(data.length);
       this.views();
-      if (COPY_IN_JS && copyAscii(data, this.dst)) {
+      if (COPY_IN_JS && data.length <= this.cap && copyAscii(data, this.dst)) {
         length = data.length;
         ascii = true;
       } else {

@@ -218,6 +218,21 @@ export const scenarios = {
     c.close();
   },
 
+  async "a frame over 1 MiB is refused as too large; the connection survives"(env) {
+    const sim = control(env.base);
+    const c = client(env);
+    await c.connect();
+    const errors = [];
+    c.on("error", (e) => errors.push(e.message));
+    await sim.broadcast(`{"type":"new_order","order":{"id":1,"pad":"${"a".repeat(1100000)}"}}`);
+    await until(() => errors.length >= 1, 5000, "an error");
+    assert(errors[0].includes("larger than 1 MiB"), `too large: ${errors[0]}`);
+    const seen = next(c, "order");
+    const o = await sim.order({ currency: "KES" });
+    eq((await seen).id, o.id, "orders still flow");
+    c.close();
+  },
+
   async "order fields with escapes or non-ASCII text arrive intact"(env) {
     // The frame path hands strings to JS as slices of the frame when it is ASCII, and
     // decodes them from wasm memory otherwise (escapes, or non-ASCII bytes before them).
