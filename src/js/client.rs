@@ -413,7 +413,14 @@ pub(super) fn drive(rc: &Shared) {
                             inner.host.close_socket(socket.0, code, reason);
                         }
                     }
-                    Action::Emit(e) => events.push(e),
+                    // While a frame is handled, the frequent events go straight to the
+                    // record (no allocation per frame) unless others wait before them.
+                    Action::Emit(e) => {
+                        let direct = events.is_empty() && inner.frames.collecting();
+                        if !(direct && record(&mut inner.frames, &e)) {
+                            events.push(e)
+                        }
+                    }
                 }
             }
             rearm(&mut inner);
@@ -544,20 +551,29 @@ fn has_listener(rc: &Shared, name: &str) -> bool {
     rc.borrow().host.has(name)
 }
 
+/// Writes `event` to the frame's record if it is one of the frequent ones; false if not.
+fn record(frames: &mut Frames, event: &Event) -> bool {
+    match event {
+        Event::Order(id) => frames.order(*id),
+        Event::OrderTaken(id) => {
+            frames.taken(*id);
+            true
+        }
+        Event::OrderRemoved { order_id, reason } => {
+            frames.removed(*order_id, *reason);
+            true
+        }
+        _ => false,
+    }
+}
+
 /// Settles promises and calls listeners for one core event.
 fn dispatch(rc: &Shared, event: Event) {
     {
         // While a frame is handled, the frequent events go to the record as numbers.
         let mut inner = rc.borrow_mut();
-        if inner.frames.collecting() {
-            match &event {
-                Event::Order(id) if inner.frames.order(*id) => return,
-                Event::OrderTaken(id) => return inner.frames.taken(*id),
-                Event::OrderRemoved { order_id, reason } => {
-                    return inner.frames.removed(*order_id, *reason)
-                }
-                _ => {}
-            }
+        if inner.frames.collecting() && record(&mut inner.frames, &event) {
+            return;
         }
     }
     // Payloads are built only for events someone listens to (the hot path at high rates).
