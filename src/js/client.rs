@@ -112,14 +112,13 @@ impl LpClient {
         };
         let frames = Frames::new();
         let header = frames.header_address();
-        // host.js keeps the header for REST requests (made once: claims race).
+        // host.js keeps the Authorization header for REST requests (made once: claims race).
         let mut authorization = String::from("Bearer ");
         authorization.push_str(config.lp_key.expose());
         let timeout_ms = config.request_timeout_ms as f64;
         let inner = Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
             let w = weak.clone();
             let handle = FrameHandler::new(move |socket, len| on_frame(&w, SocketId(socket), len));
-
             let w = weak.clone();
             let reserve = ReserveHandler::new(move |bytes: u32| {
                 w.upgrade()

@@ -336,25 +336,24 @@ export class Host {
       if (shape !== 0) {
         this.views();
         this.f64[this.header + 1] = shortValue;
-        const count = this.handle(id, SHORT + shape);
-        if (count === BUSY) queueMicrotask(() => this.frame(id, data));
-        else if (count > 0) this.deliver(count, data, true);
-        return;
-      }
-      if (data.length > this.cap) this.grow(data.length);
-      this.views();
-      if (COPY_IN_JS && data.length <= this.cap && copyAscii(data, this.dst)) {
-        length = data.length;
+        length = SHORT + shape;
         ascii = true;
       } else {
-        let r = encoder.encodeInto(data, this.dst);
-        if (r.read < data.length) {
-          // Non-ASCII text takes up to 3 bytes per UTF-16 unit.
-          this.grow(data.length * 3);
-          r = encoder.encodeInto(data, this.dst);
+        if (data.length > this.cap) this.grow(data.length);
+        this.views();
+        if (COPY_IN_JS && data.length <= this.cap && copyAscii(data, this.dst)) {
+          length = data.length;
+          ascii = true;
+        } else {
+          let r = encoder.encodeInto(data, this.dst);
+          if (r.read < data.length) {
+            // Non-ASCII text takes up to 3 bytes per UTF-16 unit.
+            this.grow(data.length * 3);
+            r = encoder.encodeInto(data, this.dst);
+          }
+          length = r.read < data.length ? TOO_LARGE : r.written;
+          ascii = r.written === data.length;
         }
-        length = r.read < data.length ? TOO_LARGE : r.written;
-        ascii = r.written === data.length;
       }
     }
     const count = this.handle(id, length);

@@ -164,6 +164,11 @@ async function withSim(fn) {
 
 const nodeFlags = Number(process.versions.node.split(".")[0]) >= 22 ? [] : ["--experimental-websocket"];
 const waitConnected = (sim) => until(async () => (await sim.get("/_sim/connections")).by_lp["12"] >= 1, 15000, "the client to connect");
+/** Once the client is connected, emits the orders and returns their latencies. */
+async function timeOrders(sim, n) {
+  await waitConnected(sim);
+  return latencies(sim, await emitOrders(sim, n));
+}
 const benchDir = path.join(ROOT, "target/bench");
 mkdirSync(benchDir, { recursive: true });
 
@@ -196,20 +201,11 @@ const clients = {
     const src = readFileSync(path.join(ROOT, "tests/spec-examples/node-bot.mjs"), "utf8")
       .replace("https://api.rampwire.app", sim.base).replace("wss://api.rampwire.app", sim.base.replace("http", "ws"))
       .replace("const MAX_KES = 20_000;", "const MAX_KES = 20_000_000;");
-    return nodeBot("spec-bot.mjs", src, [], { LP_KEY: KEY }, async () => {
-      await waitConnected(sim);
-      return latencies(sim, await emitOrders(sim, n));
-    });
+    return nodeBot("spec-bot.mjs", src, [], { LP_KEY: KEY }, () => timeOrders(sim, n));
   },
   // With the WebSocket library the spec's bot uses (ws), and with Node's own.
-  "LpClient in Node (ws)": (sim, n) => nodeBot("lp-bot.mjs", lpNodeSource(sim.base, 'import { WebSocket } from "ws";'), nodeFlags, {}, async () => {
-    await waitConnected(sim);
-    return latencies(sim, await emitOrders(sim, n));
-  }),
-  "LpClient in Node (global WebSocket)": (sim, n) => nodeBot("lp-bot.mjs", lpNodeSource(sim.base, ""), nodeFlags, {}, async () => {
-    await waitConnected(sim);
-    return latencies(sim, await emitOrders(sim, n));
-  }),
+  "LpClient in Node (ws)": (sim, n) => nodeBot("lp-bot.mjs", lpNodeSource(sim.base, 'import { WebSocket } from "ws";'), nodeFlags, {}, () => timeOrders(sim, n)),
+  "LpClient in Node (global WebSocket)": (sim, n) => nodeBot("lp-bot.mjs", lpNodeSource(sim.base, ""), nodeFlags, {}, () => timeOrders(sim, n)),
   // The spec bot's handler (JSON.parse, fetch) in the same page: what the browser costs.
   "spec handler, plain JS in Chromium": (sim, n) => withHarnessPage(ROOT, async (page) => {
     await page.evaluate(([base, key]) => {
@@ -223,8 +219,7 @@ const clients = {
         } catch {}
       };
     }, [sim.base, KEY]);
-    await waitConnected(sim);
-    return latencies(sim, await emitOrders(sim, n));
+    return timeOrders(sim, n);
   }),
   "LpClient in Chromium": (sim, n) => withHarnessPage(ROOT, async (page) => {
     await page.evaluate(async ([base, key]) => {
@@ -233,8 +228,7 @@ const clients = {
       client.on("order", (o) => { client.claim(o.id).catch(() => {}); });
       await client.connect();
     }, [sim.base, KEY]);
-    await waitConnected(sim);
-    return latencies(sim, await emitOrders(sim, n));
+    return timeOrders(sim, n);
   }),
   "LpClient in workerd": async (sim, n) => {
     const mf = await workerd(path.join(ROOT, "tests/bench/worker-bot.mjs"), { API_URL: sim.base, LP_KEY: KEY, ORDERS: String(WARMUP + n) });
