@@ -2,6 +2,7 @@
 // sideEffects; and copies the README and licence texts into pkg/.
 import { readFileSync, writeFileSync, copyFileSync, existsSync, readdirSync } from "node:fs";
 import { transformSync } from "esbuild";
+import { shortImports } from "./short-imports.mjs";
 
 const pkgPath = "pkg/package.json";
 const p = JSON.parse(readFileSync(pkgPath, "utf8"));
@@ -33,6 +34,9 @@ writeFileSync(dts, readFileSync(dts, "utf8").replace(
   /export interface InitOutput \{[\s\S]*?\n\}/,
   "/** The instantiated module (its exports are internal). */\nexport interface InitOutput {\n    readonly memory: WebAssembly.Memory;\n}",
 ));
+
+// The wasm's imports get short names (in the module and the glue alike): see short-imports.mjs.
+shortImports("pkg/rampwire_lp_bg.wasm", "pkg/rampwire_lp.js", "./rampwire_lp_bg.js");
 
 // The shipped JS is minified (exports keep their names): the package runs where bytes
 // cost money, and its budget counts wasm + JS (tests/js/bundle.test.mjs). The readable

@@ -75,6 +75,8 @@ export class Host {
     this.timeoutMs = timeoutMs;
     this.spareController = null;
     this.restocking = false;
+    /** Node: keep-alive agents for http and https (see `exchangeNode`); elsewhere null. */
+    this.agents = NODE === null ? null : NODE.map((m) => new m.Agent({ keepAlive: true }));
     // One search for whatever keeps a frame from being dropped unread (see `rejectUnread`):
     // a backslash, a second "type", or a quoted allowed currency (codes are letters and
     // digits: literal in a regular expression).
@@ -262,23 +264,25 @@ export class Host {
   }
 
   /**
-   * One REST exchange over the global `fetch(url, init)` (browsers, Node 18+, Workers),
-   * with a timeout that covers the body too. Resolves with [status, body text]; rejects
-   * with [timedOut, platform message]. The key travels only in the Authorization header.
-   * A claim races other LPs: until `fetch` is called nothing is done that can wait (the
-   * timer is armed after it, and the AbortController was made ahead of need: Node takes
-   * ~15 µs to build one). The spare is the client's own: Workers bind such objects to
-   * the request that made them.
+   * One REST exchange, with a timeout that covers the body too. Resolves with [status,
+   * body text]; rejects with [timedOut, platform message]. The key travels only in the
+   * Authorization header. A claim races other LPs: until the request is on its way
+   * nothing is done that can wait (timers are armed after it).
    */
-  async exchange(url, post) {
+  exchange(url, post) {
+    return this.agents !== null ? this.exchangeNode(url, post) : this.exchangeFetch(url, post);
+  }
+
+  /**
+   * Over the global `fetch(url, init)` (browsers, Workers). The AbortController was made
+   * ahead of need (Node takes ~15 µs to build one); the spare is the client's own:
+   * Workers bind such objects to the request that made them.
+   */
+  async exchangeFetch(url, post) {
     const controller = this.spareController ?? new AbortController();
     this.spareController = null;
-    const headers = post
-      ? { Authorization: this.#authorization, "Content-Type": "application/json" }
-      : { Authorization: this.#authorization };
-    const init = post
-      ? { method: "POST", headers, body: "{}", signal: controller.signal }
-      : { method: "GET", headers, signal: controller.signal };
+    const init = { method: post ? "POST" : "GET", headers: this.headers(post), signal: controller.signal };
+    if (post) init.body = "{}";
     let timer;
     try {
       const answer = fetch(url, init);
@@ -291,6 +295,52 @@ export class Host {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /**
+   * Over Node's own `http`/`https` modules, with keep-alive agents of this client's:
+   * Node's `fetch` (undici) takes ~0.4 ms longer from the call to the request on the wire.
+   */
+  exchangeNode(url, post) {
+    return new Promise((resolve, reject) => {
+      let timedOut = false;
+      let timer;
+      const fail = (e) => {
+        clearTimeout(timer);
+        reject([timedOut, String((e && e.message) || "request failed")]);
+      };
+      const tls = url.startsWith("https:");
+      let req;
+      try {
+        req = NODE[tls ? 1 : 0].request(url, { method: post ? "POST" : "GET", headers: this.headers(post), agent: this.agents[tls ? 1 : 0] });
+      } catch (e) {
+        return fail(e);
+      }
+      req.on("error", fail);
+      req.on("response", (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (chunk) => (text += chunk));
+        res.on("end", () => {
+          clearTimeout(timer);
+          resolve([res.statusCode, text]);
+        });
+        res.on("error", fail);
+        res.on("close", () => res.complete || fail(new Error("the connection closed before the answer was complete")));
+      });
+      req.end(post ? "{}" : undefined);
+      timer = setTimeout(() => {
+        timedOut = true;
+        req.destroy(new Error("timed out"));
+      }, this.timeoutMs);
+    });
+  }
+
+  /** A request's headers (the key only here). */
+  headers(post) {
+    return post
+      ? { Authorization: this.#authorization, "Content-Type": "application/json" }
+      : { Authorization: this.#authorization };
   }
 
   /** Makes the next request's AbortController once this task is over. */
@@ -310,6 +360,7 @@ export class Host {
     this.listeners = Object.create(null);
     this.closeSocket(this.wsId, 1000, "client closed");
     this.arm(-1);
+    this.agents?.forEach((a) => a.destroy());
   }
 
   grow(bytes) {
@@ -423,6 +474,20 @@ export class Host {
     return decoder.decode(this.u8.subarray(ptr, ptr + len));
   }
 }
+
+/**
+ * Node's `http` and `https` modules where the runtime is Node (20.16+), else null.
+ * Workers with Node compatibility have such modules too, but their `fetch` is native.
+ */
+const NODE = (() => {
+  const p = globalThis.process;
+  if (typeof p?.getBuiltinModule !== "function" || p.release?.name !== "node" || globalThis.navigator?.userAgent === "Cloudflare-Workers") return null;
+  try {
+    return [p.getBuiltinModule("node:http"), p.getBuiltinModule("node:https")];
+  } catch (_) {
+    return null;
+  }
+})();
 
 /**
  * Whether frames are copied into wasm by a loop rather than `encodeInto`: Blink, Chromium's

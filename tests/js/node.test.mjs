@@ -3,10 +3,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
+import http from "node:http";
 import { initSync, LpClient } from "../../pkg/rampwire_lp.js";
 import { WebSocket as WsWebSocket } from "ws";
 import { scenarios, KEY } from "./scenarios.mjs";
 import { startSim, ROOT } from "./sim.mjs";
+import { control } from "./control.mjs";
 
 initSync({ module: readFileSync(`${ROOT}/pkg/rampwire_lp_bg.wasm`) });
 
@@ -57,6 +59,45 @@ test("node: close() leaves no timer running and no socket handle", async () => {
     assert.equal(timers(), idle, "no timer after close");
     c.free();
   } finally {
+    await sim.stop();
+  }
+});
+
+test("node: REST goes over node:http with keep-alive (not fetch), and free() ends its connections", async () => {
+  const sim = await startSim(["--complete-after-ms", "200"]);
+  const realFetch = globalThis.fetch;
+  const fetched = [];
+  globalThis.fetch = (url, init) => {
+    fetched.push(String(url));
+    return realFetch(url, init);
+  };
+  // host.js takes node:http from process.getBuiltinModule: the same module as here.
+  const connect = http.Agent.prototype.createConnection;
+  const made = [];
+  http.Agent.prototype.createConnection = function (...args) {
+    const socket = connect.apply(this, args);
+    made.push(socket);
+    return socket;
+  };
+  try {
+    const s = control(sim.base);
+    const orders = [await s.order({ currency: "KES" }), await s.order({ currency: "KES" }), await s.order({ currency: "KES" })];
+    const c = new LpClient({ apiUrl: sim.base, lpKey: KEY });
+    await c.connect();
+    for (const o of orders) assert.equal((await c.claim(o.id)).status, "claimed");
+    assert.equal((await c.getOrder(orders[0].id)).lp_id, 12);
+    assert.deepEqual(fetched.filter((u) => u.includes("/api/")), [], "the client never called fetch");
+    assert.equal(made.length, 1, "one HTTP connection, kept alive for all four requests");
+    assert.ok(!made[0].destroyed, "kept open while the client lives");
+    // close() ends the order stream; REST calls still work (and keep the connection).
+    c.close();
+    assert.equal((await c.getOrder(orders[1].id)).lp_id, 12);
+    assert.equal(made.length, 1, "still the one connection");
+    c.free();
+    assert.ok(made[0].destroyed, "free() ends the client's HTTP connections");
+  } finally {
+    globalThis.fetch = realFetch;
+    http.Agent.prototype.createConnection = connect;
     await sim.stop();
   }
 });
