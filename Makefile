@@ -14,5 +14,6 @@ pkg: setup
 	scripts/build-pkg.sh
 
 bench: pkg
+	command -v twiggy >/dev/null || cargo install twiggy --locked --quiet
 	cargo build --quiet --release -p rampwire-sim
 	node $$(node -e 'process.stdout.write(typeof WebSocket === "function" ? "" : "--experimental-websocket")') tests/bench/run.mjs
