@@ -309,10 +309,10 @@ export class Host {
         clearTimeout(timer);
         reject([timedOut, String((e && e.message) || "request failed")]);
       };
-      const tls = url.startsWith("https:");
+      const tls = url.startsWith("https:") ? 1 : 0;
       let req;
       try {
-        req = NODE[tls ? 1 : 0].request(url, { method: post ? "POST" : "GET", headers: this.headers(post), agent: this.agents[tls ? 1 : 0] });
+        req = NODE[tls].request(url, { method: post ? "POST" : "GET", headers: this.headers(post), agent: this.agents[tls] });
       } catch (e) {
         return fail(e);
       }
