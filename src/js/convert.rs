@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 use crate::core::book::Resync;
 use crate::core::{LpError, Order, OrderId, StateChange};
 
-#[wasm_bindgen(module = "/src/js/glue.js")]
+#[wasm_bindgen(module = "/src/js/host.js")]
 extern "C" {
     #[wasm_bindgen(js_name = makeLpError)]
     fn make_lp_error(

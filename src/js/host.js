@@ -1,6 +1,7 @@
 // The client's JS half: the listeners, the WebSocket, the timer, REST requests, and the
 // frame path that takes each text frame into wasm with one call and turns what wasm wrote
-// back into events. Rust decides everything (the core's state machines); this file only
+// back into events; also the package's error class and the options' JSON text (one file
+// less to ship). Rust decides everything (the core's state machines); this file only
 // touches the platform, with one wasm closure per kind of callback for the client's whole
 // life, so nothing is allocated or leaked per socket, timer or request.
 //
@@ -9,7 +10,36 @@
 // in with the engine's `encodeInto`, and an order is built as one object literal whose
 // strings are slices of the frame text that wasm points at (record layout: frames.rs).
 
-import { LpError } from "./glue.js";
+/** An error from rampwire-lp: `kind` says what class of failure; never holds the key. */
+export class LpError extends Error {
+  constructor(kind, message, status, orderId) {
+    super(message);
+    this.name = "LpError";
+    this.kind = kind;
+    if (status !== undefined) this.status = status;
+    if (orderId !== undefined) this.orderId = orderId;
+  }
+}
+
+export function makeLpError(kind, message, status, orderId) {
+  return new LpError(kind, message, status, orderId);
+}
+
+/**
+ * Options as JSON text, for the core's strict reader: non-finite numbers and BigInts
+ * become strings (so they are refused as "must be a number", not read as null);
+ * `undefined` is absent. Returns undefined when `value` is not a plain object.
+ */
+export function optionsJson(value) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return undefined;
+  try {
+    return JSON.stringify(value, (_, v) =>
+      (typeof v === "number" && !Number.isFinite(v)) || typeof v === "bigint" ? String(v) : v,
+    );
+  } catch (_) {
+    return undefined; // a cycle, or a throwing getter
+  }
+}
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
