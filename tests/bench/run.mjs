@@ -222,16 +222,9 @@ const clients = {
   "LpClient in Node (global WebSocket)": (sim, n) => nodeBot("lp-bot.mjs", lpNodeSource(sim.base, ""), nodeFlags, {}, () => timeOrders(sim, n)),
   // The spec bot's handler (JSON.parse, fetch) in the same page: what the browser costs.
   "spec handler, plain JS in Chromium": (sim, n) => withHarnessPage(ROOT, async (page) => {
-    await page.evaluate(([base, key]) => {
-      const ws = new WebSocket(`${base.replace("http", "ws")}/ws/orders?lp_key=${encodeURIComponent(key)}&currencies=KES`);
-      ws.onmessage = async (e) => {
-        const msg = JSON.parse(e.data);
-        if (msg.type !== "new_order") return;
-        try {
-          const res = await fetch(`${base}/api/orders/${msg.order.id}/claim`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` }, body: "{}" });
-          await res.text();
-        } catch {}
-      };
+    await page.evaluate(async ([base, key]) => {
+      const { specHandler } = await import("/tests/bench/spec-handler.mjs");
+      specHandler(base, key);
     }, [sim.base, KEY]);
     return timeOrders(sim, n);
   }),
