@@ -2,7 +2,7 @@
 // sideEffects; and copies the README and licence texts into pkg/.
 import { readFileSync, writeFileSync, copyFileSync, existsSync, readdirSync } from "node:fs";
 import { transformSync } from "esbuild";
-import { shortImports } from "./short-imports.mjs";
+import { shortNames } from "./short-names.mjs";
 
 const pkgPath = "pkg/package.json";
 const p = JSON.parse(readFileSync(pkgPath, "utf8"));
@@ -23,7 +23,8 @@ const out = {
     "./rampwire_lp_bg.wasm": "./rampwire_lp_bg.wasm",
   },
   files: [...files],
-  // The glue installs nothing global on import; the wasm start hook only sets the panic hook.
+  // The glue installs nothing global on import; only a console-panic build has a start hook
+  // (it sets the panic hook).
   sideEffects: false,
   engines: { node: ">=20" },
 };
@@ -35,8 +36,8 @@ writeFileSync(dts, readFileSync(dts, "utf8").replace(
   "/** The instantiated module (its exports are internal). */\nexport interface InitOutput {\n    readonly memory: WebAssembly.Memory;\n}",
 ));
 
-// The wasm's imports get short names (in the module and the glue alike): see short-imports.mjs.
-shortImports("pkg/rampwire_lp_bg.wasm", "pkg/rampwire_lp.js", "./rampwire_lp_bg.js");
+// The wasm's hashed names get short ones (in the module and the glue alike): see short-names.mjs.
+shortNames("pkg/rampwire_lp_bg.wasm", "pkg/rampwire_lp.js", "./rampwire_lp_bg.js");
 
 // The shipped JS is minified (exports keep their names): the package runs where bytes
 // cost money, and its budget counts wasm + JS (tests/js/bundle.test.mjs). The readable

@@ -14,6 +14,7 @@ mod frames;
 mod platform;
 mod types;
 
+#[cfg(feature = "console-panic")]
 use wasm_bindgen::prelude::*;
 
 /// The heap allocator: talc, a few KB smaller and faster than the default dlmalloc.
@@ -22,9 +23,10 @@ use wasm_bindgen::prelude::*;
 #[global_allocator]
 static ALLOCATOR: talc::TalckWasm = unsafe { talc::TalckWasm::new_global() };
 
-/// Runs once when the module is instantiated.
+/// Runs once when the module is instantiated: routes panics to `console.error` (only
+/// with the `console-panic` feature; without it there is no start function at all).
+#[cfg(feature = "console-panic")]
 #[wasm_bindgen(start)]
 pub fn start() {
-    #[cfg(feature = "console-panic")]
     console_error_panic_hook::set_once();
 }
