@@ -163,6 +163,15 @@ impl<'a> Parts<'a> {
 impl<'a> ServerMessage<'a> {
     /// Decodes one text frame.
     pub fn decode(text: &'a str) -> Result<Self, DecodeError> {
+        match super::canonical::new_order(text) {
+            Some(m) => Ok(m),
+            None => Self::decode_scanned(text),
+        }
+    }
+
+    /// Decodes one text frame by the general scan (what `decode` does for every frame
+    /// that is not a canonical `new_order`).
+    pub(crate) fn decode_scanned(text: &'a str) -> Result<Self, DecodeError> {
         let (kind, name, mut parts) = match scan(text) {
             Ok(Some(found)) => found,
             Ok(None) => return Err(DecodeError::NoType),
@@ -399,20 +408,25 @@ pub fn object_fields<'a, const N: usize>(
     text: &'a str,
     names: [&str; N],
 ) -> Option<[Scalar<'a>; N]> {
+    let mut out = [(); N].map(|_| Scalar::Absent);
+    read_fields(text, &names, &mut out)?;
+    Some(out)
+}
+
+/// `object_fields` without the array size in its type: one copy of the code for all sizes.
+fn read_fields<'a>(text: &'a str, names: &[&str], out: &mut [Scalar<'a>]) -> Option<()> {
     let mut r = Reader::new(text);
     if r.value().ok()? != Value::Object {
         return None;
     }
-    let mut out = [(); N].map(|_| Scalar::Absent);
     while let Some(key) = r.next_key().ok()? {
         let key = key.value();
         match names.iter().position(|n| *n == key) {
-            Some(i) => out[i] = scalar(&mut r).ok()?,
+            Some(i) => *out.get_mut(i)? = scalar(&mut r).ok()?,
             None => skip_value(&mut r).ok()?,
         }
     }
-    r.finish().ok()?;
-    Some(out)
+    r.finish().ok()
 }
 
 /// Any value, reduced to what the tolerant conversions need; containers are skipped.

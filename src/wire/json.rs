@@ -118,6 +118,20 @@ impl<'a> Reader<'a> {
         self.bytes().get(self.pos).copied()
     }
 
+    /// Reads `lit` if the text goes on with exactly those bytes (no blanks skipped); false,
+    /// having read nothing, if it does not.
+    #[inline(always)]
+    pub fn expect(&mut self, lit: &[u8]) -> bool {
+        let hit = self
+            .bytes()
+            .get(self.pos..)
+            .is_some_and(|rest| rest.starts_with(lit));
+        if hit {
+            self.pos += lit.len();
+        }
+        hit
+    }
+
     /// Byte offset of the next unread byte (where the next value starts, after blanks).
     pub fn offset(&self) -> usize {
         self.pos
