@@ -138,12 +138,11 @@ impl<'a> Reader<'a> {
     }
 
     fn literal(&mut self, word: &str) -> Res<()> {
-        let rest = self.bytes().get(self.pos..).unwrap_or_default();
-        if rest.starts_with(word.as_bytes()) {
-            self.pos += word.len();
+        if self.expect(word.as_bytes()) {
             Ok(())
         } else {
             // Point at the first byte that differs (or the end).
+            let rest = self.bytes().get(self.pos..).unwrap_or_default();
             let same = rest
                 .iter()
                 .zip(word.as_bytes())
