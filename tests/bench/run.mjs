@@ -1,7 +1,7 @@
 // `make bench`: bundle size, message throughput (Node, Chromium, workerd) and
 // discovery→claim latency (the spec's Node bot vs LpClient in Node, Chromium, workerd),
 // printed as tables and written to BENCHMARKS.md. Everything runs on 127.0.0.1.
-import { readFileSync, writeFileSync, mkdirSync, readdirSync } from "node:fs";
+import { readFileSync, writeFileSync, mkdirSync, readdirSync, mkdtempSync, rmSync } from "node:fs";
 import { gzipSync } from "node:zlib";
 import { spawn, execFileSync } from "node:child_process";
 import path from "node:path";
@@ -53,15 +53,35 @@ table(["file", "raw bytes", "gzip -9 bytes"], [...sizes.map(([f, r, g]) => [f, r
 say(`Budget: ≤ ${BUDGET_KB} KB (${(BUDGET_KB * 1000).toLocaleString("en")} B) gzip for wasm + glue → ${totalGz <= BUDGET_KB * 1000 ? "within" : `**over by ${(totalGz - BUDGET_KB * 1000).toLocaleString("en")} B**`} (also a test: \`tests/js/bundle.test.mjs\`).`);
 say();
 try {
-  const top = execFileSync("twiggy", ["top", "-n", "12", path.join(ROOT, "pkg/rampwire_lp_bg.wasm")], { encoding: "utf8" });
-  say("Largest items (twiggy, release build without names):");
+  // The shipped module has no names: the same build is made again with them (wasm-bindgen,
+  // then wasm-opt with the package's flags and -g), and twiggy reads that, names aside.
+  const named = mkdtempSync(path.join(os.tmpdir(), "rampwire-twiggy-"));
+  execFileSync("wasm-bindgen", ["--target", "web", "--out-dir", named, path.join(ROOT, "target/wasm32-unknown-unknown/release/rampwire_lp.wasm")]);
+  const flags = JSON.parse(readFileSync(path.join(ROOT, "Cargo.toml"), "utf8").match(/^wasm-opt = (\[.*\])$/m)[1]);
+  const wasm = path.join(named, "rampwire_lp_bg.wasm");
+  execFileSync(path.join(ROOT, "node_modules/.bin/wasm-opt"), [...flags, "-g", wasm, "-o", wasm]);
+  const items = JSON.parse(execFileSync("twiggy", ["top", "-n", "100000", "-f", "json", wasm], { encoding: "utf8", maxBuffer: 1 << 28 }))
+    .filter((i) => !/^custom section|subsection$/.test(i.name));
+  rmSync(named, { recursive: true });
+  const total = items.reduce((a, i) => a + i.shallow_size, 0);
+  const pct = (n) => `${((100 * n) / total).toFixed(1)} %`;
+  /** The crate an item belongs to: `rampwire_lp_wire::…`, `<alloc::…>`, `core[hash]::…`. */
+  const crate = (name) => {
+    if (/^data segment/.test(name)) return "data (texts, tables)";
+    // wasm-bindgen's entry shims, with what wasm-opt inlined into them (e.g. the constructor).
+    if (/ shim/.test(name)) return "exports (wasm-bindgen shims and what they inline)";
+    return name.replace(/^<+/, "").split(/::|\[| /)[0];
+  };
+  const byCrate = new Map();
+  for (const i of items) byCrate.set(crate(i.name), (byCrate.get(crate(i.name)) ?? 0) + i.shallow_size);
+  say(`What the wasm is made of (twiggy, by crate, of ${total.toLocaleString("en")} B of code and data as shipped):`);
   say();
-  say("```");
-  say(top.trim());
-  say("```");
+  table(["crate", "bytes", "share"], [...byCrate].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([c, n]) => [c, n.toLocaleString("en"), pct(n)]));
+  say("Largest functions:");
   say();
-} catch {
-  say("(twiggy not installed: `cargo install twiggy` for the breakdown)");
+  table(["function", "bytes", "share"], items.filter((i) => !/^data segment/.test(i.name)).slice(0, 12).map((i) => [`\`${i.name.replace(/::h[0-9a-f]{16}$/, "")}\``, i.shallow_size.toLocaleString("en"), pct(i.shallow_size)]));
+} catch (e) {
+  say(`(twiggy not available: ${e.message.split("\n")[0]}; \`cargo install twiggy\` for the breakdown)`);
   say();
 }
 
