@@ -45,6 +45,8 @@ pub struct Config {
     pub request_timeout_ms: u64,
     /// Most orders the book holds.
     pub book_capacity: usize,
+    /// Largest REST answer body read, in bytes; a larger one is cut off and proves nothing.
+    pub max_body_bytes: u64,
     /// Orders the application wants; the rest never enter the book.
     pub order_filter: OrderFilter,
 }
@@ -75,11 +77,18 @@ pub struct ConfigBuilder {
     pub request_timeout_ms: u64,
     /// See [`Config::book_capacity`].
     pub book_capacity: usize,
+    /// See [`Config::max_body_bytes`].
+    pub max_body_bytes: u64,
     /// See [`Config::order_filter`].
     pub order_filter: OrderFilter,
     /// Permit `ws://`/`http://` to hosts other than loopback.
     pub allow_insecure: bool,
 }
+
+/// Default cap on a REST answer body (real ones are well under 2 KB).
+pub const DEFAULT_MAX_BODY: u64 = 1 << 20;
+/// Largest `maxBodyBytes` accepted.
+const MAX_BODY: u64 = 64 << 20;
 
 /// Longest duration option accepted (one day), so time arithmetic never overflows.
 const MAX_MS: u64 = 86_400_000;
@@ -101,6 +110,7 @@ impl ConfigBuilder {
             connect_timeout_ms: 15_000,
             request_timeout_ms: 10_000,
             book_capacity: 1_000,
+            max_body_bytes: DEFAULT_MAX_BODY,
             order_filter: OrderFilter::default(),
             allow_insecure: false,
         }
@@ -170,6 +180,11 @@ impl ConfigBuilder {
                 "bookCapacity must be between 20 and 100000",
             ));
         }
+        if !(1_024..=MAX_BODY).contains(&self.max_body_bytes) {
+            return Err(LpError::invalid(
+                "maxBodyBytes must be between 1024 and 67108864",
+            ));
+        }
         Ok(Config {
             api_url,
             ws_url,
@@ -188,6 +203,7 @@ impl ConfigBuilder {
             connect_timeout_ms: ms(self.connect_timeout_ms, "connectTimeoutMs", 10)?,
             request_timeout_ms: ms(self.request_timeout_ms, "requestTimeoutMs", 10)?,
             book_capacity: self.book_capacity,
+            max_body_bytes: self.max_body_bytes,
             order_filter: self.order_filter.normalized()?,
         })
     }

@@ -39,6 +39,10 @@ pub struct SocketId(pub u32);
 
 /// Most WebSocket claims awaiting an answer at once.
 pub const MAX_PENDING_WS_CLAIMS: usize = 64;
+/// Longest server text (an `error` frame's message) kept in an error, in bytes.
+const MAX_SERVER_TEXT: usize = 200;
+/// Unreadable-amount errors reported for one `init`, beyond which they are counted.
+const MAX_INIT_REPORTS: usize = 20;
 
 /// Connection states, as exposed to JS (`client.state`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,8 +137,9 @@ pub enum Event {
     Error(LpError),
 }
 
-/// What the driver must do.
-#[derive(Debug, Clone, PartialEq)]
+/// What the driver must do. `Debug` never shows the key: the `auth` frame and a
+/// query-mode URL are printed redacted.
+#[derive(Clone, PartialEq)]
 pub enum Action {
     /// Open a WebSocket to `url` and report on it as `socket`.
     Open {
@@ -161,6 +166,53 @@ pub enum Action {
     },
     /// Deliver an event to the application.
     Emit(Event),
+}
+
+impl std::fmt::Debug for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Action::Open { socket, url } => {
+                // Everything from `lp_key=` to the next parameter is the key.
+                let shown = match super::text::find(url, "lp_key=") {
+                    Some(at) => {
+                        let rest = url.get(at..).unwrap_or_default();
+                        let end = rest.find('&').map_or(url.len(), |e| at + e);
+                        let mut s = url.get(..at).unwrap_or_default().to_owned();
+                        s.push_str("lp_key=<redacted>");
+                        s.push_str(url.get(end..).unwrap_or_default());
+                        s
+                    }
+                    None => url.clone(),
+                };
+                f.debug_struct("Open")
+                    .field("socket", socket)
+                    .field("url", &shown)
+                    .finish()
+            }
+            Action::Send { socket, text } => {
+                let shown = if super::text::find(text, "lp_key").is_some() {
+                    "<a frame with the key, redacted>"
+                } else {
+                    text.as_str()
+                };
+                f.debug_struct("Send")
+                    .field("socket", socket)
+                    .field("text", &shown)
+                    .finish()
+            }
+            Action::Close {
+                socket,
+                code,
+                reason,
+            } => f
+                .debug_struct("Close")
+                .field("socket", socket)
+                .field("code", code)
+                .field("reason", reason)
+                .finish(),
+            Action::Emit(e) => f.debug_tuple("Emit").field(e).finish(),
+        }
+    }
 }
 
 /// The whole client connection: socket lifecycle, heartbeat, backoff and order book.
@@ -224,14 +276,10 @@ impl Connection {
         self.state
     }
 
-    /// Our LP id, once an `init` (or the driver) told us.
+    /// Our LP id, once an `init` told us. Learnt from `init` only: a REST body naming an
+    /// owner proves nothing about who we are.
     pub fn lp_id(&self) -> Option<u64> {
         self.lp_id
-    }
-
-    /// Records our LP id learnt elsewhere (e.g. from an HTTP claim answer).
-    pub fn set_lp_id(&mut self, id: u64) {
-        self.lp_id = Some(id);
     }
 
     /// The order book.
@@ -525,6 +573,9 @@ impl Connection {
                 currencies,
             } => self.handle_init(clock(), orders, lp_id, currencies),
             ServerMessage::NewOrder { order } => {
+                if order.amount_fiat.is_none() || order.amount_usd.is_none() {
+                    self.report_unreadable(order.id, order.amount_fiat, order.amount_usd);
+                }
                 if !self.config.order_filter.accepts(
                     &order.currency,
                     order.amount_fiat,
@@ -553,20 +604,30 @@ impl Connection {
                 self.remove_order(order_id, RemovalReason::Taken);
             }
             ServerMessage::Claimed { order_id } => {
-                self.take_pending(order_id);
+                // Only the answer to a claim of ours proves anything: an unsolicited
+                // `claimed` would report a claim we never made.
+                if !self.take_pending(order_id) {
+                    let mut m = String::from("ignored a \"claimed\" frame for order ");
+                    super::wire::push_u64(&mut m, order_id);
+                    m.push_str(": no WebSocket claim of ours for it is waiting for an answer");
+                    self.emit(Event::Error(
+                        LpError::new(ErrorKind::Protocol, m).with_order(order_id),
+                    ));
+                    return;
+                }
                 self.emit(Event::Claimed(order_id));
                 self.remove_order(order_id, RemovalReason::ClaimedByUs);
             }
             ServerMessage::Pong { .. } => {}
             ServerMessage::Error { message, order_id } => {
-                let message = self.config.lp_key.redact(&message);
+                let message = self.server_text(&message, MAX_SERVER_TEXT);
                 self.handle_server_error(clock(), message, order_id);
             }
             ServerMessage::Unknown { kind } => {
                 let mut m = String::from("ignored a frame of unknown type \"");
-                m.push_str(&kind);
+                m.push_str(&self.server_text(&kind, 64));
                 m.push('"');
-                self.report(ErrorKind::Protocol, &m);
+                self.emit(Event::Error(LpError::new(ErrorKind::Protocol, m)));
             }
         }
     }
@@ -581,12 +642,43 @@ impl Connection {
         if lp_id.is_some() {
             self.lp_id = lp_id;
         }
+        let mut unreadable = 0usize;
+        for o in &orders {
+            if o.amount_fiat.is_none() || o.amount_usd.is_none() {
+                unreadable += 1;
+                if unreadable <= MAX_INIT_REPORTS {
+                    self.report_unreadable(o.id, o.amount_fiat, o.amount_usd);
+                }
+            }
+        }
+        if unreadable > MAX_INIT_REPORTS {
+            let mut m = String::from("init: ");
+            super::wire::push_u64(&mut m, (unreadable - MAX_INIT_REPORTS) as u64);
+            m.push_str(" more orders with unreadable amounts (not reported one by one)");
+            self.emit(Event::Error(LpError::new(ErrorKind::Protocol, m)));
+        }
         if !self.config.order_filter.is_empty() {
             orders.retain(|o| {
                 self.config
                     .order_filter
                     .accepts(o.currency(), o.amount_fiat, o.amount_usd)
             });
+        }
+        let capacity = self.config.book_capacity;
+        if orders.len() > capacity {
+            // The spec's init holds 20; a larger one keeps what the book can hold, newest first.
+            let held = orders.len();
+            super::id_map::sort_by_id(&mut orders, |o| o.id);
+            orders.dedup_by_key(|o| o.id);
+            let cut = orders.len().saturating_sub(capacity);
+            orders.drain(..cut);
+            orders.reverse();
+            let mut m = String::from("init held ");
+            super::wire::push_u64(&mut m, held as u64);
+            m.push_str(" orders; kept the newest ");
+            super::wire::push_u64(&mut m, capacity as u64);
+            m.push_str(" (bookCapacity)");
+            self.emit(Event::Error(LpError::new(ErrorKind::Protocol, m)));
         }
         let resync = if self.has_snapshot {
             Some(self.book.resync(orders.clone()))
@@ -790,8 +882,29 @@ impl Connection {
     }
 
     fn report(&mut self, kind: ErrorKind, message: &str) {
-        let message = self.config.lp_key.redact(message);
+        let message = self.server_text(message, MAX_SERVER_TEXT);
         self.emit(Event::Error(LpError::new(kind, message)));
+    }
+
+    /// A text that came from the server, fit for a message: the key redacted first, then
+    /// cut to `max` bytes (cut first, a key straddling the cut would survive in part).
+    fn server_text(&self, text: &str, max: usize) -> String {
+        super::wire::truncate(&self.config.lp_key.redact(text), max).to_owned()
+    }
+
+    /// One protocol error for an order whose amounts cannot be read (it passes no limit).
+    fn report_unreadable(&mut self, id: OrderId, fiat: Option<f64>, usd: Option<f64>) {
+        let mut m = String::from("order ");
+        super::wire::push_u64(&mut m, id);
+        m.push_str(match (fiat, usd) {
+            (None, None) => ": amount_fiat and amount_usd are not numbers",
+            (None, _) => ": amount_fiat is not a number",
+            _ => ": amount_usd is not a number",
+        });
+        m.push_str(" (read as null; it passes no amount limit)");
+        self.emit(Event::Error(
+            LpError::new(ErrorKind::Protocol, m).with_order(id),
+        ));
     }
 
     fn emit(&mut self, event: Event) {

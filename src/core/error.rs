@@ -27,6 +27,10 @@ pub enum ErrorKind {
     InvalidArgument,
     /// The client is closed, or not live for a socket command.
     Closed,
+    /// A claim or fiat-sent whose outcome could not be established (the client was freed
+    /// mid-request, or the server could not be asked): check `GET /api/orders/{id}`.
+    /// Never a refusal: the server may well have done it.
+    Unknown,
 }
 
 impl ErrorKind {
@@ -44,6 +48,7 @@ impl ErrorKind {
             ErrorKind::Protocol => "protocol",
             ErrorKind::InvalidArgument => "invalid_argument",
             ErrorKind::Closed => "closed",
+            ErrorKind::Unknown => "unknown",
         }
     }
 }

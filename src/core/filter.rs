@@ -23,20 +23,30 @@ impl OrderFilter {
             && self.max_amount_usd.is_none()
     }
 
-    /// Whether an order with these fields passes.
-    pub fn accepts(&self, currency: &str, amount_fiat: f64, amount_usd: f64) -> bool {
+    /// Whether an order with these fields passes. Fails closed: an unreadable amount
+    /// (`None`) never passes a limit on it.
+    pub fn accepts(
+        &self,
+        currency: &str,
+        amount_fiat: Option<f64>,
+        amount_usd: Option<f64>,
+    ) -> bool {
         if !self.currencies.is_empty() && !self.currencies.iter().any(|c| c == currency) {
             return false;
         }
         if let Some((_, max)) = self.max_amount_fiat.iter().find(|(c, _)| c == currency) {
-            if amount_fiat > *max {
+            if !amount_fiat.is_some_and(|a| a <= *max) {
                 return false;
             }
         }
-        if self.min_amount_usd.is_some_and(|m| amount_usd < m) {
-            return false;
+        let usd_limited = self.min_amount_usd.is_some() || self.max_amount_usd.is_some();
+        match amount_usd {
+            None => !usd_limited,
+            Some(usd) => {
+                !(self.min_amount_usd.is_some_and(|m| usd < m)
+                    || self.max_amount_usd.is_some_and(|m| usd > m))
+            }
         }
-        !self.max_amount_usd.is_some_and(|m| amount_usd > m)
     }
 
     /// Texts that let a driver drop a `new_order` frame unread: `"KES"` (quoted) for each

@@ -104,7 +104,10 @@ pub struct Flow {
     reclaims: u32,
     checks: u32,
     pause_ms: u64,
+    /// The last failure of any request (checks included).
     last: Option<LpError>,
+    /// Why the last claim request got no definite answer (what a give-up reports).
+    claim_error: Option<LpError>,
     started: Millis,
 }
 
@@ -126,6 +129,7 @@ impl Flow {
             checks: 0,
             pause_ms: FIRST_PAUSE_MS,
             last: None,
+            claim_error: None,
             started: now,
         };
         (flow, op.request(config))
@@ -154,8 +158,14 @@ impl Flow {
             |op: Operation, status: u16, body: &str| rest::error_for(op, status, body, config);
         match (self.phase, input) {
             (Phase::Claiming, Input::Answer { status, body }) => {
-                match rest::claim_verdict(status, &body, id, config) {
+                match rest::claim_verdict(status, &body, id, my_lp_id, config) {
                     ClaimVerdict::Won => done(Outcome::Claimed(body)),
+                    // After an earlier attempt of ours whose outcome was unknown, a 409 may
+                    // be that attempt landing late: only the order's owner tells.
+                    ClaimVerdict::Taken if self.reclaims > 0 => {
+                        let e = fail(Operation::Claim(id), status, &body);
+                        self.check(Some(e), config)
+                    }
                     ClaimVerdict::Taken => done(Outcome::Taken),
                     ClaimVerdict::Refused(e) => Step::Done(Err(e)),
                     ClaimVerdict::Unknown(e) => self.check(Some(e), config),
@@ -193,8 +203,9 @@ impl Flow {
             }
             (Phase::Sending, Input::Answer { status, body }) => match status {
                 200..=299 => done(Outcome::Order(body)),
-                // A definite refusal; 408 and 5xx may have landed: check.
-                s if s < 500 && s != 408 => {
+                // A definite refusal; 408, 5xx, redirects and the rest may have landed:
+                // check.
+                400..=499 if status != 408 => {
                     Step::Done(Err(fail(Operation::FiatSent(id), status, &body)))
                 }
                 _ => self.confirm(fail(Operation::FiatSent(id), status, &body), config),
@@ -211,9 +222,25 @@ impl Flow {
             {
                 done(Outcome::Order(body))
             }
-            (Phase::Confirming, _) => Step::Done(Err(self.last.take().unwrap_or_else(|| {
-                LpError::new(ErrorKind::Network, "fiat-sent failed").with_order(id)
-            }))),
+            // The order is readable and not marked: the fiat-sent did not land.
+            (
+                Phase::Confirming,
+                Input::Answer {
+                    status: 200..=299,
+                    body,
+                },
+            ) if OrderState::parse(&body).is_ok() => {
+                let mut e = self.last.take().unwrap_or_else(|| {
+                    LpError::new(ErrorKind::Network, "fiat-sent failed").with_order(id)
+                });
+                e.message
+                    .push_str(" (the order is not marked fiat sent: the request did not land)");
+                Step::Done(Err(e))
+            }
+            // The check itself failed: nobody knows whether the fiat-sent landed.
+            (Phase::Confirming, _) => Step::Done(Err(
+                self.unknown("fiat-sent", "the check that would tell failed")
+            )),
             (Phase::Looking, Input::Answer { status, body }) => {
                 if !(200..300).contains(&status) {
                     return Step::Done(Err(fail(Operation::GetOrder(id), status, &body)));
@@ -240,6 +267,7 @@ impl Flow {
 
     /// The outcome is unknown: ask the server, starting a fresh round of checks.
     fn check(&mut self, cause: Option<LpError>, config: &Config) -> Step {
+        self.claim_error = cause.clone();
         self.last = cause;
         self.checks = 0;
         self.pause_ms = FIRST_PAUSE_MS;
@@ -251,15 +279,10 @@ impl Flow {
     fn check_again(&mut self, reason: LpError) -> Step {
         self.last = Some(reason);
         if self.checks >= RECONCILE_CHECKS {
-            let mut m = String::from("claim outcome still unknown after ");
-            push_u64(&mut m, u64::from(RECONCILE_CHECKS));
-            m.push_str(" checks; check GET /api/orders/{id} before claiming again");
-            if let Some(e) = &self.last {
-                m.push_str(" (last: ");
-                m.push_str(&e.message);
-                m.push(')');
-            }
-            return Step::Done(Err(LpError::new(ErrorKind::Timeout, m).with_order(self.id)));
+            let mut why = String::from("the order's owner could not be checked in ");
+            push_u64(&mut why, u64::from(RECONCILE_CHECKS));
+            why.push_str(" tries");
+            return Step::Done(Err(self.unknown("claim", &why)));
         }
         self.phase = Phase::CheckPause;
         let pause = self.pause_ms;
@@ -268,26 +291,50 @@ impl Flow {
     }
 
     /// Still open: our claim never landed, so claiming again is safe (a bounded number of
-    /// times).
+    /// times). Giving up reports the last real cause (a 503 stays `server`).
     fn still_open(&mut self, config: &Config) -> Step {
-        let (max, message) = match self.kind {
-            FlowKind::Claim => (
-                MAX_RECLAIMS,
-                "the claim never reached the server (the order is still open); not retried further",
-            ),
-            _ => (
-                1,
-                "the claim did not reach the server; the order is still open",
-            ),
+        let max = match self.kind {
+            FlowKind::Claim => MAX_RECLAIMS,
+            _ => 1,
         };
         if self.reclaims >= max {
-            return Step::Done(Err(
-                LpError::new(ErrorKind::Timeout, message).with_order(self.id)
-            ));
+            let mut e = self
+                .claim_error
+                .take()
+                .unwrap_or_else(|| LpError::new(ErrorKind::Network, "the claim got no answer"));
+            e.message.push_str(
+                "; the order is still open, so the claim never landed (not retried further)",
+            );
+            return Step::Done(Err(e.with_order(self.id)));
         }
         self.reclaims += 1;
         self.phase = Phase::Claiming;
         Step::Fetch(Operation::Claim(self.id).request(config))
+    }
+
+    /// The `unknown` error for a `what` whose outcome could not be established.
+    fn unknown(&self, what: &str, why: &str) -> LpError {
+        unknown_error(what, self.id, why, self.last.as_ref())
+    }
+
+    /// The error a caller gets when the client is freed while this flow runs: `unknown`
+    /// for a flow that may have changed the order on the server (a claim or fiat-sent
+    /// that was sent), `closed` for lookups.
+    pub fn abandoned(&self) -> LpError {
+        match self.kind {
+            FlowKind::Claim | FlowKind::Reconcile => {
+                unknown_error("claim", self.id, "the client was freed while it ran", None)
+            }
+            FlowKind::FiatSent => unknown_error(
+                "fiat-sent",
+                self.id,
+                "the client was freed while it ran",
+                None,
+            ),
+            FlowKind::GetOrder | FlowKind::WaitForStatus { .. } => {
+                LpError::new(ErrorKind::Closed, "the client was freed").with_order(self.id)
+            }
+        }
     }
 
     /// Fiat-sent got no definite answer: see whether it landed.
@@ -344,6 +391,29 @@ impl Flow {
         self.phase = Phase::PollPause;
         Step::Sleep(*interval_ms)
     }
+}
+
+/// The `unknown` error for a `what` (e.g. "claim") of order `id` whose outcome could not
+/// be established, and why: "outcome unknown … check GET /api/orders/{id}".
+pub fn outcome_unknown(what: &str, id: OrderId, why: &str) -> LpError {
+    unknown_error(what, id, why, None)
+}
+
+/// [`outcome_unknown`] with the last cause, if any.
+fn unknown_error(what: &str, id: OrderId, why: &str, last: Option<&LpError>) -> LpError {
+    let mut m = String::from(what);
+    m.push_str(" of order ");
+    push_u64(&mut m, id);
+    m.push_str(": outcome unknown (");
+    m.push_str(why);
+    m.push_str("): check GET /api/orders/");
+    push_u64(&mut m, id);
+    m.push_str(" before acting again");
+    if let Some(e) = last {
+        m.push_str("; last: ");
+        m.push_str(&e.message);
+    }
+    LpError::new(ErrorKind::Unknown, m).with_order(id)
 }
 
 fn done(outcome: Outcome) -> Step {

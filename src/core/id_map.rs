@@ -37,6 +37,15 @@ impl<V> IdMap<V> {
         }
     }
 
+    /// A map from entries already sorted by ascending id, one per id (O(n); the caller
+    /// guarantees the order, which lookups rely on).
+    pub fn from_sorted(entries: Vec<(OrderId, V)>) -> Self {
+        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
+        IdMap {
+            entries: entries.into(),
+        }
+    }
+
     /// Number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -113,5 +122,42 @@ impl<V> FromIterator<(OrderId, V)> for IdMap<V> {
             m.insert(k, v);
         }
         m
+    }
+}
+
+/// Sorts `items` by ascending id in O(n log n) without allocating: in place, by heapsort
+/// (std's sorts are several KB of wasm each), with a pass first for the usual cases, a
+/// list already ascending or newest first (the spec's `init`).
+pub fn sort_by_id<T>(items: &mut [T], id: impl Fn(&T) -> OrderId) {
+    let key = |items: &[T], i: usize| items.get(i).map_or(0, &id);
+    let n = items.len();
+    if (1..n).all(|i| key(items, i - 1) <= key(items, i)) {
+        return;
+    }
+    if (1..n).all(|i| key(items, i - 1) >= key(items, i)) {
+        items.reverse();
+        return;
+    }
+    // Sift `root` down within the first `end` items (a max-heap on id).
+    let sift = |items: &mut [T], mut root: usize, end: usize| loop {
+        let mut child = 2 * root + 1;
+        if child >= end {
+            break;
+        }
+        if child + 1 < end && key(items, child) < key(items, child + 1) {
+            child += 1;
+        }
+        if key(items, root) >= key(items, child) {
+            break;
+        }
+        items.swap(root, child);
+        root = child;
+    };
+    for root in (0..n / 2).rev() {
+        sift(items, root, n);
+    }
+    for end in (1..n).rev() {
+        items.swap(0, end);
+        sift(items, 0, end);
     }
 }

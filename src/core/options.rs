@@ -13,7 +13,7 @@ use super::text::concat;
 use super::wire::{truncate, OrderId};
 
 /// Every key of `LpClientOptions`.
-pub const OPTION_KEYS: [&str; 16] = [
+pub const OPTION_KEYS: [&str; 17] = [
     "apiUrl",
     "lpKey",
     "currencies",
@@ -27,6 +27,7 @@ pub const OPTION_KEYS: [&str; 16] = [
     "connectTimeoutMs",
     "requestTimeoutMs",
     "bookCapacity",
+    "maxBodyBytes",
     "allowInsecure",
     "orderFilter",
     "WebSocket",
@@ -88,6 +89,7 @@ pub fn config_from_json(text: &str) -> Result<Config, LpError> {
     b.connect_timeout_ms = o.whole("connectTimeoutMs", b.connect_timeout_ms)?;
     b.request_timeout_ms = o.whole("requestTimeoutMs", b.request_timeout_ms)?;
     b.book_capacity = o.whole("bookCapacity", b.book_capacity as u64)? as usize;
+    b.max_body_bytes = o.whole("maxBodyBytes", b.max_body_bytes)?;
     b.allow_insecure = o.boolean("allowInsecure")?.unwrap_or(false);
     if let Some(at) = o.at("orderFilter")? {
         b.order_filter = order_filter(text, at)?;

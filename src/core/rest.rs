@@ -126,6 +126,13 @@ pub fn error_for(op: Operation, status: u16, body: &str, config: &Config) -> LpE
         408 | 504 => (ErrorKind::Timeout, "the server timed out"),
         429 => (ErrorKind::RateLimited, "too many requests"),
         500..=599 => (ErrorKind::Server, "server error"),
+        // A redirect is never followed (it could carry a claim to another origin); a
+        // platform that hides it (fetch's "manual" mode) reports status 0.
+        0 => (
+            ErrorKind::Protocol,
+            "the platform hid the answer (a redirect, not followed)",
+        ),
+        300..=399 => (ErrorKind::Protocol, "a redirect, not followed"),
         _ => (ErrorKind::Protocol, "unexpected HTTP status"),
     };
     let mut m = String::from(op.verb());
@@ -138,7 +145,8 @@ pub fn error_for(op: Operation, status: u16, body: &str, config: &Config) -> LpE
     m.push(')');
     if let Some(detail) = server_message(body) {
         m.push_str(": ");
-        m.push_str(&config.lp_key.redact(truncate(&detail, 200)));
+        // Redact first: a key straddling the cut would survive truncation in part.
+        m.push_str(truncate(&config.lp_key.redact(&detail), 200));
     }
     LpError::new(kind, m)
         .with_status(status)
@@ -157,26 +165,66 @@ fn server_message(body: &str) -> Option<String> {
 /// What an HTTP claim attempt established.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ClaimVerdict {
-    /// 2xx: the order is ours.
+    /// 2xx with an answer that names no other owner: the order is ours.
     Won,
-    /// 409: another LP has it, or it is no longer open.
+    /// 409: another LP has it, or it is no longer open (or, after an earlier attempt of
+    /// ours whose outcome was unknown, possibly ours: the caller checks).
     Taken,
     /// A definite refusal (401, 403, 404, 429, other 4xx): nothing was claimed.
     Refused(LpError),
-    /// The claim may or may not have happened: reconcile before reporting.
+    /// The claim may or may not have happened, or the answer proves nothing (5xx, 408, a
+    /// redirect, a 2xx that names another owner or is not an order): reconcile first.
     Unknown(LpError),
 }
 
-/// Classifies an HTTP claim answer.
-pub fn claim_verdict(status: u16, body: &str, order_id: OrderId, config: &Config) -> ClaimVerdict {
+/// Classifies an HTTP claim answer. `my_lp_id` (from `init`) tells our ownership apart.
+pub fn claim_verdict(
+    status: u16,
+    body: &str,
+    order_id: OrderId,
+    my_lp_id: Option<u64>,
+    config: &Config,
+) -> ClaimVerdict {
+    let op = Operation::Claim(order_id);
     match status {
-        200..=299 => ClaimVerdict::Won,
+        200..=299 => match won_proof(body, order_id, my_lp_id) {
+            None => ClaimVerdict::Won,
+            Some(why) => {
+                let mut m = String::from("claim of order ");
+                push_u64(&mut m, order_id);
+                m.push_str(" answered 2xx, but ");
+                m.push_str(why);
+                m.push_str(": that proves nothing, so the order is checked");
+                ClaimVerdict::Unknown(
+                    LpError::new(ErrorKind::Protocol, m)
+                        .with_status(status)
+                        .with_order(order_id),
+                )
+            }
+        },
         409 => ClaimVerdict::Taken,
-        // 5xx and gateway timeouts: the server may have committed before failing.
-        408 | 500..=599 => {
-            ClaimVerdict::Unknown(error_for(Operation::Claim(order_id), status, body, config))
-        }
-        _ => ClaimVerdict::Refused(error_for(Operation::Claim(order_id), status, body, config)),
+        // The server refused before doing anything.
+        400..=499 if status != 408 => ClaimVerdict::Refused(error_for(op, status, body, config)),
+        // 5xx and gateway timeouts (the server may have committed before failing),
+        // redirects and anything else: nothing is proven either way.
+        _ => ClaimVerdict::Unknown(error_for(op, status, body, config)),
+    }
+}
+
+/// Why a 2xx claim answer does not prove the claim ours, if it does not.
+fn won_proof(body: &str, order_id: OrderId, my_lp_id: Option<u64>) -> Option<&'static str> {
+    let Ok(order) = OrderState::parse(body) else {
+        return Some("its body is not an order");
+    };
+    if order.id != order_id {
+        return Some("its body is another order");
+    }
+    if order.status == "open" {
+        return Some("its body says the order is still open");
+    }
+    match (order.lp_id, my_lp_id) {
+        (Some(owner), Some(me)) if owner != me => Some("its body names another LP as the owner"),
+        _ => None,
     }
 }
 

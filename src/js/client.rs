@@ -55,6 +55,9 @@ pub(super) struct Inner {
     connect_waiters: Vec<Waiter>,
     /// WebSocket claims awaiting `claimed` (at most 64, as in the core).
     ws_claims: Vec<(OrderId, Waiter)>,
+    /// Orders whose last claim ended with its outcome unknown (bounded, see `flows`): a new
+    /// claim of one checks the order first.
+    pub uncertain: Vec<OrderId>,
     /// REST flows under way (see `flows`), by id.
     pub flows: Vec<(u32, Flow)>,
     pub next_flow: u32,
@@ -116,6 +119,7 @@ impl LpClient {
         let mut authorization = String::from("Bearer ");
         authorization.push_str(config.lp_key.expose());
         let timeout_ms = config.request_timeout_ms as f64;
+        let max_body_bytes = config.max_body_bytes as f64;
         let inner = Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
             let w = weak.clone();
             let handle = FrameHandler::new(move |socket, len| on_frame(&w, SocketId(socket), len));
@@ -158,6 +162,7 @@ impl LpClient {
                 &needles,
                 &authorization,
                 timeout_ms,
+                max_body_bytes,
             );
             RefCell::new(Inner {
                 core: Connection::new(config, platform::random_seed()),
@@ -167,6 +172,7 @@ impl LpClient {
                 frames,
                 connect_waiters: Vec::new(),
                 ws_claims: Vec::new(),
+                uncertain: Vec::new(),
                 flows: Vec::new(),
                 next_flow: 1,
                 _callbacks: (handle, reserve, socket, timer, step),
@@ -238,19 +244,47 @@ impl LpClient {
 
     /// Claims over HTTP: `{ status: "claimed", order }` or `{ status: "taken" }`. A claim
     /// whose outcome is unknown is reconciled with `GET /api/orders/{id}` before it settles.
+    /// One claim per order per client: while a claim of this order runs (or once it is
+    /// won), `claim` and `claimWs` return its promise and send nothing.
     #[wasm_bindgen(unchecked_return_type = "Promise<ClaimResult>")]
     pub fn claim(&self, id: f64) -> Promise {
-        flow_promise(&self.inner, FlowKind::Claim, id)
+        let host = self.inner.borrow().host.clone();
+        if let Some(p) = host.claim_of(id) {
+            return p;
+        }
+        // After an unknown outcome, claiming again starts with GET (claims only if open).
+        let uncertain = order_id(id).is_ok_and(|o| self.inner.borrow().uncertain.contains(&o));
+        let kind = if uncertain {
+            FlowKind::Reconcile
+        } else {
+            FlowKind::Claim
+        };
+        let p = flow_promise(&self.inner, kind, id);
+        host.note_claim(id, &p);
+        p
     }
 
     /// Claims over the WebSocket: resolves on `claimed`, or `{ status: "taken" }` when the
     /// server refuses. Rejects (kind `closed`) if the connection is not live: never queued.
+    /// Shares `claim`'s one-claim-per-order rule; after an unknown outcome it checks the
+    /// order first, as `claim` does.
     #[wasm_bindgen(js_name = claimWs, unchecked_return_type = "Promise<ClaimResult>")]
     pub fn claim_ws(&self, id: f64) -> Promise {
+        let host = self.inner.borrow().host.clone();
+        if let Some(p) = host.claim_of(id) {
+            return p;
+        }
+        let js_id = id;
         let id = match order_id(id) {
             Ok(id) => id,
             Err(e) => return Promise::reject(&convert::error(&e)),
         };
+        if self.inner.borrow().uncertain.contains(&id) {
+            // After an unknown outcome: ask the server first (then claim over HTTP if open).
+            let p = flow_promise(&self.inner, FlowKind::Reconcile, js_id);
+            host.note_claim(js_id, &p);
+            return p;
+        }
         let rc = self.inner.clone();
         let promise = Promise::new(&mut |resolve, reject| {
             let mut inner = rc.borrow_mut();
@@ -263,6 +297,7 @@ impl LpClient {
                 }
             }
         });
+        host.note_claim(js_id, &promise);
         drive(&rc);
         promise
     }
@@ -682,13 +717,35 @@ pub(super) fn emit(rc: &Shared, name: &str, payload: &JsValue) {
 
 impl Drop for LpClient {
     fn drop(&mut self) {
-        // `free()` from JS: release the socket and the timer now.
-        if let Ok(mut inner) = self.inner.try_borrow_mut() {
-            inner.core.close(now_ms());
-            while inner.core.poll_action().is_some() {}
-            inner.socket = None;
-            inner.timer = None;
-            inner.host.close();
+        // `free()` from JS, or the garbage collector: release the socket and the timer
+        // now. What is under way cannot wait, so its callers hear `unknown` where the
+        // server may have acted (a claim or fiat-sent sent), never a refusal.
+        let waiters = match self.inner.try_borrow_mut() {
+            Ok(mut inner) => {
+                inner.core.close(now_ms());
+                while inner.core.poll_action().is_some() {}
+                inner.socket = None;
+                inner.timer = None;
+                for (flow_id, flow) in &inner.flows {
+                    inner
+                        .host
+                        .abandon(*flow_id, &convert::error(&flow.abandoned()));
+                }
+                inner.host.close();
+                let connects = std::mem::take(&mut inner.connect_waiters);
+                (std::mem::take(&mut inner.ws_claims), connects)
+            }
+            Err(_) => return,
+        };
+        let (claims, connects) = waiters;
+        for (id, (_, reject)) in claims {
+            let why = "the client was freed while its WebSocket claim awaited an answer";
+            let e = crate::core::flow::outcome_unknown("claim", id, why);
+            let _ = reject.call1(&JsValue::NULL, &convert::error(&e));
+        }
+        let closed = convert::error(&LpError::new(ErrorKind::Closed, "the client was freed"));
+        for (_, reject) in connects {
+            let _ = reject.call1(&JsValue::NULL, &closed);
         }
     }
 }

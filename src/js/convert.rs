@@ -55,14 +55,19 @@ pub fn strings(v: &[String]) -> Array {
 pub fn order(o: &Order) -> JsValue {
     object(&[
         ("id", id(o.id)),
-        ("amount_fiat", JsValue::from_f64(o.amount_fiat)),
+        ("amount_fiat", amount(o.amount_fiat)),
         ("currency", JsValue::from_str(o.currency())),
-        ("amount_usd", JsValue::from_f64(o.amount_usd)),
+        ("amount_usd", amount(o.amount_usd)),
         ("crypto_symbol", JsValue::from_str(o.crypto_symbol())),
         ("crypto_chain", JsValue::from_str(o.crypto_chain())),
         ("status", JsValue::from_str(o.status())),
         ("created_at", JsValue::from_str(o.created_at())),
     ])
+}
+
+/// An amount, `null` when the server's was unreadable.
+fn amount(a: Option<f64>) -> JsValue {
+    a.map_or(JsValue::NULL, JsValue::from_f64)
 }
 
 /// Orders as an array.

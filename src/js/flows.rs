@@ -10,7 +10,7 @@ use super::convert;
 use super::frames::Host;
 use super::platform::now_ms;
 use crate::core::flow::{Flow, FlowKind, Input, Outcome, Step};
-use crate::core::rest::{Method, OrderState, Request};
+use crate::core::rest::{Method, Request};
 use crate::core::{ErrorKind, LpError, OrderId};
 
 /// Flows under way at once, per client.
@@ -28,6 +28,8 @@ pub const ANSWER: u32 = 0;
 pub const TIMED_OUT: u32 = 1;
 pub const FAILED: u32 = 2;
 pub const WAKE: u32 = 3;
+/// The answer body passed `maxBodyBytes`: cut off, unread.
+pub const TOO_LARGE: u32 = 4;
 
 /// Starts a flow; returns the promise of its outcome. The first request is sent before
 /// this returns (a claim is on the race's critical path: one call into host.js).
@@ -107,10 +109,17 @@ pub fn on_step(rc: &Shared, flow_id: u32, input: u32, status: u32, body: String)
             FAILED => {
                 // The platform's message for a failed fetch ("Failed to fetch", "fetch failed").
                 let mut m = String::from("network error: ");
-                m.push_str(&inner.core.config().lp_key.redact(&body));
+                let text = inner.core.config().lp_key.redact(&body);
+                m.push_str(crate::core::wire::truncate(&text, 200));
                 Input::NoAnswer(LpError::new(ErrorKind::Network, m))
             }
             WAKE => Input::Wake,
+            TOO_LARGE => {
+                let mut m = String::from("the answer body is larger than maxBodyBytes (");
+                crate::core::wire::push_u64(&mut m, inner.core.config().max_body_bytes);
+                m.push_str(" bytes): cut off unread, it proves nothing");
+                Input::NoAnswer(LpError::new(ErrorKind::Protocol, m))
+            }
             _ => {
                 return reject(&LpError::new(
                     ErrorKind::Protocol,
@@ -146,12 +155,33 @@ fn step_for_js(rc: &Shared, flow_id: u32, step: Step) -> JsValue {
                 let at = inner.flows.iter().position(|(i, _)| *i == flow_id);
                 at.map(|i| inner.flows.swap_remove(i).1)
             };
+            let claims = flow.as_ref().is_some_and(|f| f.claims());
             let id = flow.map_or(0, |f| f.order_id());
+            if claims {
+                // A claim whose outcome stayed unknown: the next claim of the order starts
+                // by asking the server, never by claiming blindly.
+                let unknown = matches!(&outcome, Err(e) if e.kind == ErrorKind::Unknown);
+                note_uncertain(&mut rc.borrow_mut().uncertain, id, unknown);
+            }
             match outcome.and_then(|o| settle(rc, id, o)) {
                 Ok(v) => array(&[RESOLVE.into(), v]),
                 Err(e) => reject(&e),
             }
         }
+    }
+}
+
+/// Most orders remembered as of unknown claim outcome.
+const MAX_UNCERTAIN: usize = 1_024;
+
+/// Records (or forgets) that the last claim of `id` ended with its outcome unknown.
+fn note_uncertain(uncertain: &mut Vec<OrderId>, id: OrderId, unknown: bool) {
+    uncertain.retain(|&u| u != id);
+    if unknown {
+        if uncertain.len() >= MAX_UNCERTAIN {
+            uncertain.remove(0);
+        }
+        uncertain.push(id);
     }
 }
 
@@ -166,15 +196,8 @@ fn reject(e: &LpError) -> JsValue {
 fn settle(rc: &Shared, id: OrderId, outcome: Outcome) -> Result<JsValue, LpError> {
     match outcome {
         Outcome::Claimed(body) => {
-            {
-                let mut inner = rc.borrow_mut();
-                if inner.core.lp_id().is_none() {
-                    if let Some(lp) = OrderState::parse(&body).ok().and_then(|s| s.lp_id) {
-                        inner.core.set_lp_id(lp);
-                    }
-                }
-                inner.core.note_claimed(id);
-            }
+            // (Our LP id comes from `init` only: a REST body proves nothing about who we are.)
+            rc.borrow_mut().core.note_claimed(id);
             drive(rc);
             emit(
                 rc,

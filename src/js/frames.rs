@@ -9,7 +9,7 @@
 //! objects, taking an order's strings as slices of the frame text.
 //!
 //! Record entry (f64 slots, [`WIDTH`] each): `[kind, id, a, b, 5 × (address, length)]`:
-//! - `ORDER`: `a` = amount_fiat, `b` = amount_usd, then currency, crypto_symbol,
+//! - `ORDER`: `a` = amount_fiat, `b` = amount_usd (NaN: unreadable, `null` in JS), then currency, crypto_symbol,
 //!   crypto_chain, status, created_at as (address, length) of UTF-8 in wasm memory;
 //! - `TAKEN`: the order id; `REMOVED`: the order id and `a` = reason index;
 //! - `QUEUED`: deliver the next event queued by [`super::client::emit`].
@@ -40,7 +40,18 @@ extern "C" {
         quick_reject: &JsValue,
         authorization: &str,
         timeout_ms: f64,
+        max_body_bytes: f64,
     ) -> Host;
+    /// The promise of the claim of order `id` under way (or won) in this client, if any:
+    /// one claim per order per client, whichever method is called.
+    #[wasm_bindgen(method, js_name = claimOf)]
+    pub fn claim_of(this: &Host, id: f64) -> Option<Promise>;
+    /// Records `promise` as the claim of order `id` (kept while it runs, and once won).
+    #[wasm_bindgen(method, js_name = noteClaim)]
+    pub fn note_claim(this: &Host, id: f64, promise: &Promise);
+    /// What flow `flow`'s caller hears if the client is freed before it ends.
+    #[wasm_bindgen(method)]
+    pub fn abandon(this: &Host, flow: u32, error: &JsValue);
     /// Whether there is a WebSocket class to open sockets with.
     #[wasm_bindgen(method, js_name = hasWebSocket)]
     pub fn has_web_socket(this: &Host) -> bool;
@@ -104,6 +115,7 @@ pub const MAX_FRAME: usize = 1 << 20;
 /// Where an order's text fields are, for the order of the frame being handled.
 struct FrameOrder {
     id: OrderId,
+    /// NaN when unreadable (host.js turns it into `null`).
     amount_fiat: f64,
     amount_usd: f64,
     /// (address, length) of currency, crypto_symbol, crypto_chain, status, created_at.
@@ -203,8 +215,8 @@ impl Frames {
         if let Ok(ServerMessage::NewOrder { order: o }) = &decoded {
             *order = Some(FrameOrder {
                 id: o.id,
-                amount_fiat: o.amount_fiat,
-                amount_usd: o.amount_usd,
+                amount_fiat: o.amount_fiat.unwrap_or(f64::NAN),
+                amount_usd: o.amount_usd.unwrap_or(f64::NAN),
                 fields: addresses(spill, o),
             });
         }

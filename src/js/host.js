@@ -69,6 +69,11 @@ const ANSWER = 0;
 const TIMED_OUT = 1;
 const FAILED = 2;
 const WAKE = 3;
+const BODY_TOO_LARGE = 4;
+/** Won claims remembered per client (so a second `claim` of a won order sends nothing). */
+const MAX_CLAIMS_KEPT = 1024;
+/** The largest frame accepted, in UTF-8 bytes (keep in step with frames.rs). */
+const MAX_FRAME = 1 << 20;
 
 /** Short frames (wire crate, short.rs): shape numbers and the text before the integer. */
 const SHORT_TAKEN = 1;
@@ -96,13 +101,23 @@ export class Host {
    * @param needles  texts of the order filter's quick reject (filter.rs), or null
    * @param authorization the `Authorization` header value for REST requests
    * @param timeoutMs REST request timeout (body included)
+   * @param maxBody  largest REST answer body read, in bytes (counted while it streams)
    */
-  constructor(memory, handle, reserve, onSocket, onTimer, onStep, header, WebSocketClass, needles, authorization, timeoutMs) {
+  constructor(memory, handle, reserve, onSocket, onTimer, onStep, header, WebSocketClass, needles, authorization, timeoutMs, maxBody) {
     this.WebSocket = WebSocketClass;
     // Made once per client (a claim is on the race's critical path); private, so no
     // enumeration or serialisation of the host shows the key.
     this.#authorization = authorization;
     this.timeoutMs = timeoutMs;
+    this.maxBody = maxBody;
+    /** order id -> promise of its claim, while it runs and once won (see `noteClaim`) */
+    this.claims = new Map();
+    /** flow -> what its caller hears if the client is freed first (set by wasm) */
+    this.abandoned = new Map();
+    /** flow -> settles it with an error (the client was freed) */
+    this.running = new Map();
+    /** AbortControllers of fetches under way (aborted when the client is freed) */
+    this.inFlight = new Set();
     this.spareController = null;
     this.restocking = false;
     /** Node: keep-alive agents for http and https (see `exchangeNode`); elsewhere null. */
@@ -255,6 +270,32 @@ export class Host {
     }
   }
 
+  /** The promise of the claim of order `id` under way or won, if any. */
+  claimOf(id) {
+    return this.claims.get(id);
+  }
+
+  /**
+   * Records `promise` as the claim of order `id`: kept while it runs, so a second claim
+   * of the order by either path joins it, and once won (bounded), so a won order is not
+   * claimed again; forgotten once it ends otherwise (a refusal may be retried).
+   */
+  noteClaim(id, promise) {
+    this.claims.set(id, promise);
+    const forget = () => {
+      if (this.claims.get(id) === promise) this.claims.delete(id);
+    };
+    promise.then((r) => {
+      if (r?.status !== "claimed") return forget();
+      if (this.claims.size > MAX_CLAIMS_KEPT) this.claims.delete(this.claims.keys().next().value);
+    }, forget);
+  }
+
+  /** What flow `flow`'s caller hears if the client is freed before the flow ends. */
+  abandon(flow, error) {
+    this.abandoned.set(flow, error);
+  }
+
   /**
    * Starts REST flow `flow` with a request (`post`: POST with body `{}`, else GET) and
    * returns the promise of its outcome; `fetch` is called before this returns.
@@ -268,27 +309,39 @@ export class Host {
    * through `resolve`/`reject` when given.
    */
   async run(flow, step, resolve, reject) {
+    let settled = false;
+    const settle = (ok, value) => {
+      if (settled) return;
+      settled = true;
+      this.running.delete(flow);
+      this.abandoned.delete(flow);
+      const f = ok ? resolve : reject;
+      if (typeof f === "function") f(value);
+    };
     for (;;) {
-      if (this.closed) step = [REJECT, new LpError("closed", "the client was freed")];
       const op = step[0];
       if (op === FETCH) {
+        const exchange = this.exchange(step[1], step[2]);
+        // (After the request is on its way: nothing that can wait comes before it.)
+        if (!this.running.has(flow)) this.running.set(flow, (e) => settle(false, e));
         let input = ANSWER;
         let status = 0;
         let text = "";
         try {
-          [status, text] = await this.exchange(step[1], step[2]);
+          [status, text] = await exchange;
         } catch (e) {
-          input = e[0] ? TIMED_OUT : FAILED;
+          input = e[0];
           text = e[1];
         }
-        if (!this.closed) step = this.onStep(flow, input, status, text);
+        if (settled) return;
+        step = this.onStep(flow, input, status, text);
       } else if (op === SLEEP) {
+        if (!this.running.has(flow)) this.running.set(flow, (e) => settle(false, e));
         await sleep(step[1]);
-        if (!this.closed) step = this.onStep(flow, WAKE, 0, "");
+        if (settled) return;
+        step = this.onStep(flow, WAKE, 0, "");
       } else {
-        const settle = op === RESOLVE ? resolve : reject;
-        if (typeof settle === "function") settle(step[1]);
-        return;
+        return settle(op === RESOLVE, step[1]);
       }
     }
   }
@@ -311,20 +364,63 @@ export class Host {
   async exchangeFetch(url, post) {
     const controller = this.spareController ?? new AbortController();
     this.spareController = null;
-    const init = { method: post ? "POST" : "GET", headers: this.headers(post), signal: controller.signal };
+    // Redirects are never followed: a 307 would re-send the claim to another origin, and
+    // its answer would prove nothing here (browsers show status 0, Workers the 3xx).
+    const init = { method: post ? "POST" : "GET", headers: this.headers(post), signal: controller.signal, redirect: "manual" };
     if (post) init.body = "{}";
     let timer;
+    let code = FAILED;
     try {
       const answer = fetch(url, init);
-      timer = setTimeout(() => controller.abort(), this.timeoutMs);
+      timer = setTimeout(() => {
+        code = TIMED_OUT;
+        controller.abort();
+      }, this.timeoutMs);
+      this.inFlight.add(controller);
       this.restockController();
       const response = await answer;
-      return [response.status, await response.text()];
+      return [response.status, await this.readBody(response, controller, () => (code = BODY_TOO_LARGE))];
     } catch (e) {
-      throw [controller.signal.aborted, String((e && e.message) || "fetch failed")];
+      throw [code, String((e && e.message) || "fetch failed")];
     } finally {
       clearTimeout(timer);
+      this.inFlight.delete(controller);
     }
+  }
+
+  /** A fetch answer's body as text, counted while it streams: past `maxBody`, aborted. */
+  async readBody(response, controller, tooLarge) {
+    const declared = Number(response.headers.get("content-length"));
+    if (declared > this.maxBody || response.body === null) {
+      if (declared > this.maxBody) {
+        tooLarge();
+        controller.abort();
+        throw new Error("answer body too large");
+      }
+      return "";
+    }
+    const reader = response.body.getReader();
+    const chunks = [];
+    let size = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > this.maxBody) {
+        tooLarge();
+        controller.abort();
+        throw new Error("answer body too large");
+      }
+      chunks.push(value);
+    }
+    if (chunks.length === 1) return decoder.decode(chunks[0]);
+    const all = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) {
+      all.set(c, at);
+      at += c.byteLength;
+    }
+    return decoder.decode(all);
   }
 
   /**
@@ -333,11 +429,11 @@ export class Host {
    */
   exchangeNode(url, post) {
     return new Promise((resolve, reject) => {
-      let timedOut = false;
+      let code = FAILED;
       let timer;
       const fail = (e) => {
         clearTimeout(timer);
-        reject([timedOut, String((e && e.message) || "request failed")]);
+        reject([code, String((e && e.message) || "request failed")]);
       };
       const tls = url.startsWith("https:") ? 1 : 0;
       let req;
@@ -348,19 +444,27 @@ export class Host {
       }
       req.on("error", fail);
       req.on("response", (res) => {
-        let text = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk) => (text += chunk));
+        // Bytes are counted as they arrive: past maxBody the request is cut off (a huge
+        // body would otherwise exhaust memory, or throw on the string's length).
+        const chunks = [];
+        let size = 0;
+        res.on("data", (chunk) => {
+          size += chunk.length;
+          if (size > this.maxBody) {
+            code = BODY_TOO_LARGE;
+            req.destroy(new Error("answer body too large"));
+          } else chunks.push(chunk);
+        });
         res.on("end", () => {
           clearTimeout(timer);
-          resolve([res.statusCode, text]);
+          resolve([res.statusCode, chunks.length === 1 ? decoder.decode(chunks[0]) : decoder.decode(Buffer.concat(chunks))]);
         });
         res.on("error", fail);
         res.on("close", () => res.complete || fail(new Error("the connection closed before the answer was complete")));
       });
       req.end(post ? "{}" : undefined);
       timer = setTimeout(() => {
-        timedOut = true;
+        code = TIMED_OUT;
         req.destroy(new Error("timed out"));
       }, this.timeoutMs);
     });
@@ -390,6 +494,12 @@ export class Host {
     this.listeners = Object.create(null);
     this.closeSocket(this.wsId, 1000, "client closed");
     this.arm(-1);
+    // Flows under way settle now, as wasm said (`abandon`): `unknown` where the server may
+    // have acted, never a refusal.
+    for (const [flow, fail] of this.running) fail(this.abandoned.get(flow) ?? new LpError("closed", "the client was freed"));
+    this.running.clear();
+    this.claims.clear();
+    this.inFlight.forEach((c) => c.abort());
     this.agents?.forEach((a) => a.destroy());
   }
 
@@ -419,6 +529,8 @@ export class Host {
         this.f64[this.header + 1] = shortValue;
         length = SHORT + shape;
         ascii = true;
+      } else if (data.length > MAX_FRAME) {
+        length = TOO_LARGE; // at least one UTF-8 byte per UTF-16 unit
       } else {
         if (data.length > this.cap) this.grow(data.length);
         this.views();
@@ -428,8 +540,8 @@ export class Host {
         } else {
           let r = encoder.encodeInto(data, this.dst);
           if (r.read < data.length) {
-            // Non-ASCII text takes up to 3 bytes per UTF-16 unit.
-            this.grow(data.length * 3);
+            // Non-ASCII text takes up to 3 bytes per UTF-16 unit; the limit counts bytes.
+            this.grow(Math.min(data.length * 3, MAX_FRAME));
             r = encoder.encodeInto(data, this.dst);
           }
           length = r.read < data.length ? TOO_LARGE : r.written;
@@ -485,11 +597,13 @@ export class Host {
 
   /** An order from a record entry: strings are slices of the frame where wasm points into it. */
   order(f, o, text, ascii) {
+    const fiat = f[o + 2];
+    const usd = f[o + 3];
     return {
       id: f[o + 1],
-      amount_fiat: f[o + 2],
+      amount_fiat: fiat === fiat ? fiat : null, // NaN: unreadable
       currency: this.text(f[o + 4], f[o + 5], text, ascii),
-      amount_usd: f[o + 3],
+      amount_usd: usd === usd ? usd : null,
       crypto_symbol: this.text(f[o + 6], f[o + 7], text, ascii),
       crypto_chain: this.text(f[o + 8], f[o + 9], text, ascii),
       status: this.text(f[o + 10], f[o + 11], text, ascii),

@@ -52,7 +52,7 @@ pub fn new_order(text: &str) -> Option<ServerMessage<'_>> {
     let [id, amount_fiat, currency, amount_usd, crypto_symbol, crypto_chain, status, created_at] =
         raw;
     // Read as the general decoder reads them (`decode::order`).
-    let amount = |t| Scalar::Number(t).f64().unwrap_or(0.0);
+    let amount = |t| Scalar::Number(t).f64();
     Some(ServerMessage::NewOrder {
         order: OrderView {
             id: Scalar::Number(id).id()?,

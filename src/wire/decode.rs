@@ -8,7 +8,7 @@
 
 use std::borrow::Cow;
 
-use super::{truncate, DecodeError, Order, OrderId, OrderView, ServerMessage};
+use super::{DecodeError, Order, OrderId, OrderView, ServerMessage};
 use crate::json::{self, JsonError, Reader, Value};
 
 type Res<T> = Result<T, JsonError>;
@@ -214,12 +214,8 @@ impl<'a> ServerMessage<'a> {
                 message: parts.message,
                 order_id: parts.order_id,
             },
-            Kind::Unknown => ServerMessage::Unknown {
-                kind: match name {
-                    Cow::Borrowed(s) => Cow::Borrowed(truncate(s, 64)),
-                    Cow::Owned(s) => Cow::Owned(truncate(&s, 64).to_owned()),
-                },
-            },
+            // Whole: whoever reports it redacts secrets first, then truncates.
+            Kind::Unknown => ServerMessage::Unknown { kind: name },
         })
     }
 }
@@ -349,9 +345,9 @@ fn order<'a>(r: &mut Reader<'a>) -> Res<Option<OrderView<'a>>> {
     let mut id = None;
     let mut o = OrderView {
         id: 0,
-        amount_fiat: 0.0,
+        amount_fiat: None,
         currency: Cow::Borrowed(""),
-        amount_usd: 0.0,
+        amount_usd: None,
         crypto_symbol: Cow::Borrowed(""),
         crypto_chain: Cow::Borrowed(""),
         status: Cow::Borrowed(""),
@@ -364,9 +360,9 @@ fn order<'a>(r: &mut Reader<'a>) -> Res<Option<OrderView<'a>>> {
         };
         match field {
             OrderField::Id => id = scalar(r)?.id(),
-            OrderField::AmountFiat => o.amount_fiat = scalar(r)?.f64().unwrap_or(0.0),
+            OrderField::AmountFiat => o.amount_fiat = scalar(r)?.f64(),
             OrderField::Currency => o.currency = scalar(r)?.text(),
-            OrderField::AmountUsd => o.amount_usd = scalar(r)?.f64().unwrap_or(0.0),
+            OrderField::AmountUsd => o.amount_usd = scalar(r)?.f64(),
             OrderField::CryptoSymbol => o.crypto_symbol = scalar(r)?.text(),
             OrderField::CryptoChain => o.crypto_chain = scalar(r)?.text(),
             OrderField::Status => o.status = scalar(r)?.text(),
@@ -452,8 +448,12 @@ fn scalar<'a>(r: &mut Reader<'a>) -> Res<Scalar<'a>> {
 }
 
 impl<'a> Scalar<'a> {
-    /// A whole, non-negative id: `7`, `7.0` or `"7"`.
+    /// A whole, non-negative id up to [`MAX_ID`](crate::MAX_ID): `7`, `7.0` or `"7"`.
     pub fn id(&self) -> Option<u64> {
+        self.any_id().filter(|&id| id <= crate::MAX_ID)
+    }
+
+    fn any_id(&self) -> Option<u64> {
         match self {
             Scalar::Number(t) => json::to_u64(t).or_else(|| {
                 json::to_f64(t)
@@ -468,7 +468,8 @@ impl<'a> Scalar<'a> {
         }
     }
 
-    /// A finite number: `5000`, `5000.5` or `"5000.5"`.
+    /// A finite number: `5000`, `5000.5` or `"5000.5"` (a numeric string, as the protocol
+    /// notes ask us to tolerate); `None` for anything else (`"5,000"`, `""`, an object).
     pub fn f64(&self) -> Option<f64> {
         match self {
             Scalar::Number(t) => json::to_f64(t),

@@ -28,6 +28,10 @@ pub use short::{ShortFrame, MAX_DIGITS};
 /// An order id (the provider's primary key, `order_id` elsewhere).
 pub type OrderId = u64;
 
+/// The largest id the decoder accepts (2^53 - 1): every id must be exact as a JS number,
+/// or two orders could look like one to a JS caller.
+pub const MAX_ID: u64 = 9_007_199_254_740_991;
+
 /// The order preview object sent in `init` and `new_order` (field names as on the wire),
 /// owned. Its five texts share one allocation: the book holds many orders, and each
 /// arrives at frame rate. Built with [`OrderView::to_order`].
@@ -35,10 +39,11 @@ pub type OrderId = u64;
 pub struct Order {
     /// Primary key.
     pub id: OrderId,
-    /// Local fiat amount.
-    pub amount_fiat: f64,
-    /// USD notional.
-    pub amount_usd: f64,
+    /// Local fiat amount; `None` when the server sent something that is not a finite
+    /// number (an unreadable amount never passes a limit).
+    pub amount_fiat: Option<f64>,
+    /// USD notional; `None` when unreadable.
+    pub amount_usd: Option<f64>,
     /// currency, crypto_symbol, crypto_chain, status and created_at, one after another.
     text: Box<str>,
     /// Where each of the five ends in `text`.
@@ -106,12 +111,12 @@ impl std::fmt::Debug for Order {
 pub struct OrderView<'a> {
     /// Primary key.
     pub id: OrderId,
-    /// Local fiat amount.
-    pub amount_fiat: f64,
+    /// Local fiat amount; `None` when unreadable (see [`Order::amount_fiat`]).
+    pub amount_fiat: Option<f64>,
     /// ISO currency code.
     pub currency: Cow<'a, str>,
-    /// USD notional.
-    pub amount_usd: f64,
+    /// USD notional; `None` when unreadable.
+    pub amount_usd: Option<f64>,
     /// e.g. `usdt`.
     pub crypto_symbol: Cow<'a, str>,
     /// e.g. `trx`.
@@ -194,7 +199,8 @@ pub enum ServerMessage<'a> {
     },
     /// A `type` this client does not know. Reported, never fatal.
     Unknown {
-        /// The `type` string as received (truncated to 64 bytes).
+        /// The `type` string as received, whole: a reporter redacts secrets from it
+        /// before truncating (a key cut in half by a truncation would escape redaction).
         kind: Cow<'a, str>,
     },
 }

@@ -95,3 +95,28 @@ fn resync_within_a_full_init_horizon_is_proof() {
     let r = b.resync(snap);
     assert_eq!(r.vanished, [15]);
 }
+
+#[test]
+fn sort_by_id_sorts_any_order() {
+    use crate::id_map::sort_by_id;
+    let mut seed = 7u64;
+    for n in [0usize, 1, 2, 3, 10, 101, 1000] {
+        for shape in 0..3 {
+            let mut v: Vec<u64> = (0..n as u64).collect();
+            match shape {
+                0 => v.reverse(),
+                1 => {
+                    for i in (1..n).rev() {
+                        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1);
+                        v.swap(i, (seed >> 33) as usize % (i + 1));
+                    }
+                }
+                _ => v.iter_mut().for_each(|x| *x %= 7),
+            }
+            let mut want = v.clone();
+            want.sort();
+            sort_by_id(&mut v, |&x| x);
+            assert_eq!(v, want, "n {n} shape {shape}");
+        }
+    }
+}

@@ -112,9 +112,12 @@ fn checks_pause_with_backoff_then_give_up_with_the_last_reason() {
                 assert_eq!(fetch(&r.feed(Input::Wake)), GET);
             }
             Step::Done(Err(e)) => {
-                assert_eq!(e.kind, ErrorKind::Timeout);
+                // Ownership could not be checked: unknown, never a refusal.
+                assert_eq!(e.kind, ErrorKind::Unknown);
                 assert!(
-                    e.message.contains("still unknown after 6 checks"),
+                    e.message.contains("outcome unknown")
+                        && e.message.contains("could not be checked in 6 tries")
+                        && e.message.contains("GET /api/orders/7"),
                     "{}",
                     e.message
                 );
@@ -143,11 +146,7 @@ fn an_unanswered_websocket_claim_is_checked_then_claimed_once_over_http() {
     let Step::Done(Err(e)) = r.feed(ans(200, &order("open", None))) else {
         panic!()
     };
-    assert!(
-        e.message.contains("did not reach the server"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.contains("never landed"), "{}", e.message);
     let (mut r, _) = Run::new(FlowKind::Reconcile);
     assert_eq!(
         r.feed(ans(200, &order("claimed", Some(ME)))),
@@ -224,4 +223,101 @@ fn wait_for_status_polls_until_reached_ended_or_timed_out() {
 fn an_input_out_of_order_ends_the_flow() {
     let (mut r, _) = Run::new(FlowKind::GetOrder);
     assert!(matches!(r.feed(Input::Wake), Step::Done(Err(_))));
+}
+
+/// A 409 to a re-claim may be our earlier claim landing late: the owner decides.
+#[test]
+fn a_409_after_an_unknown_attempt_is_checked_not_reported_taken() {
+    let (mut r, _) = Run::new(FlowKind::Claim);
+    assert_eq!(fetch(&r.feed(no_answer())), GET);
+    assert_eq!(fetch(&r.feed(ans(200, &order("open", None)))), CLAIM);
+    assert_eq!(fetch(&r.feed(ans(409, "{}"))), GET, "ambiguous: checked");
+    let body = order("claimed", Some(ME));
+    assert_eq!(
+        r.feed(ans(200, &body)),
+        Step::Done(Ok(Outcome::Claimed(body)))
+    );
+    // The same for the HTTP claim that follows an unanswered WebSocket claim.
+    let (mut r, _) = Run::new(FlowKind::Reconcile);
+    assert_eq!(fetch(&r.feed(ans(200, &order("open", None)))), CLAIM);
+    assert_eq!(fetch(&r.feed(ans(409, "{}"))), GET);
+    assert_eq!(
+        r.feed(ans(200, &order("claimed", Some(99)))),
+        Step::Done(Ok(Outcome::Taken))
+    );
+}
+
+/// Giving up on a claim the server kept failing reports the real cause, not `timeout`.
+#[test]
+fn giving_up_on_a_failing_server_reports_the_last_real_cause() {
+    let (mut r, _) = Run::new(FlowKind::Claim);
+    for _ in 0..MAX_RECLAIMS {
+        assert_eq!(fetch(&r.feed(ans(503, r#"{"error":"busy"}"#))), GET);
+        assert_eq!(fetch(&r.feed(ans(200, &order("open", None)))), CLAIM);
+    }
+    r.feed(ans(503, r#"{"error":"busy"}"#));
+    let Step::Done(Err(e)) = r.feed(ans(200, &order("open", None))) else {
+        panic!()
+    };
+    assert_eq!((e.kind, e.status), (ErrorKind::Server, Some(503)));
+    assert!(
+        e.message.contains("still open") && e.message.contains("busy"),
+        "{}",
+        e.message
+    );
+}
+
+/// A redirect is not followed and proves nothing: the order is checked on the API origin.
+#[test]
+fn a_redirected_claim_is_reconciled_never_reported_won() {
+    for status in [0, 301, 302, 303, 307, 308] {
+        let (mut r, _) = Run::new(FlowKind::Claim);
+        assert_eq!(
+            fetch(&r.feed(ans(status, &order("claimed", Some(ME))))),
+            GET,
+            "{status}"
+        );
+        assert_eq!(
+            r.feed(ans(200, &order("claimed", Some(99)))),
+            Step::Done(Ok(Outcome::Taken)),
+            "{status}"
+        );
+    }
+    // Fiat-sent too: a redirect is not a refusal, so it is confirmed by a lookup.
+    let (mut r, _) = Run::new(FlowKind::FiatSent);
+    assert_eq!(fetch(&r.feed(ans(307, ""))), GET);
+}
+
+/// Fiat-sent whose check fails: unknown, never a refusal.
+#[test]
+fn fiat_sent_that_cannot_be_confirmed_is_unknown() {
+    let (mut r, _) = Run::new(FlowKind::FiatSent);
+    r.feed(no_answer());
+    let Step::Done(Err(e)) = r.feed(no_answer()) else {
+        panic!()
+    };
+    assert_eq!(e.kind, ErrorKind::Unknown);
+    assert!(e.message.contains("GET /api/orders/7"), "{}", e.message);
+}
+
+/// A client freed mid-flow: what may have changed the order is `unknown`, lookups `closed`.
+#[test]
+fn abandoned_flows_say_unknown_when_the_server_may_have_acted() {
+    for (kind, want) in [
+        (FlowKind::Claim, ErrorKind::Unknown),
+        (FlowKind::Reconcile, ErrorKind::Unknown),
+        (FlowKind::FiatSent, ErrorKind::Unknown),
+        (FlowKind::GetOrder, ErrorKind::Closed),
+    ] {
+        let (r, _) = Run::new(kind.clone());
+        let e = r.flow.abandoned();
+        assert_eq!((e.kind, e.order_id), (want, Some(7)), "{kind:?}");
+        if want == ErrorKind::Unknown {
+            assert!(
+                e.message.contains("check GET /api/orders/7"),
+                "{}",
+                e.message
+            );
+        }
+    }
 }

@@ -14,9 +14,9 @@ pub fn config() -> ConfigBuilder {
 pub fn order(id: u64) -> Order {
     OrderView {
         id,
-        amount_fiat: 5000.0,
+        amount_fiat: Some(5000.0),
         currency: "KES".into(),
-        amount_usd: 38.79,
+        amount_usd: Some(38.79),
         crypto_symbol: "usdt".into(),
         crypto_chain: "trx".into(),
         status: "open".into(),

@@ -115,6 +115,7 @@ fn reference(frame: &str) -> Result<ServerMessage<'static>, &'static str> {
             J::String(s) => s.trim().parse().ok(),
             _ => None,
         }
+        .filter(|&id| id <= crate::wire::MAX_ID)
     }
     fn num(v: Option<&J>) -> Option<f64> {
         match v? {
@@ -136,9 +137,9 @@ fn reference(frame: &str) -> Result<ServerMessage<'static>, &'static str> {
         Some(
             OrderView {
                 id: id(o.get("id"))?,
-                amount_fiat: num(o.get("amount_fiat")).unwrap_or(0.0),
+                amount_fiat: num(o.get("amount_fiat")),
                 currency: string(o.get("currency")).into(),
-                amount_usd: num(o.get("amount_usd")).unwrap_or(0.0),
+                amount_usd: num(o.get("amount_usd")),
                 crypto_symbol: string(o.get("crypto_symbol")).into(),
                 crypto_chain: string(o.get("crypto_chain")).into(),
                 status: string(o.get("status")).into(),
@@ -202,15 +203,18 @@ fn reference(frame: &str) -> Result<ServerMessage<'static>, &'static str> {
             order_id: id(v.get("order_id")),
         },
         other => ServerMessage::Unknown {
-            kind: other.chars().take(64).collect::<String>().into(),
+            kind: other.to_owned().into(),
         },
     })
 }
 
 /// Equal, except that floats may differ in the last bits (see `json::to_f64`).
 fn same(a: &ServerMessage<'_>, b: &ServerMessage<'_>) -> bool {
-    fn close(a: f64, b: f64) -> bool {
-        a == b || (a - b).abs() <= a.abs().max(b.abs()) * 1e-15
+    fn close(a: Option<f64>, b: Option<f64>) -> bool {
+        match (a, b) {
+            (Some(a), Some(b)) => a == b || (a - b).abs() <= a.abs().max(b.abs()) * 1e-15,
+            (a, b) => a == b,
+        }
     }
     fn order(a: &Order, b: &Order) -> bool {
         close(a.amount_fiat, b.amount_fiat)
@@ -236,7 +240,7 @@ fn same(a: &ServerMessage<'_>, b: &ServerMessage<'_>) -> bool {
                 }
         }
         (M::NewOrder { order: x }, M::NewOrder { order: y }) => order(&x.to_order(), &y.to_order()),
-        (M::Pong { ts: Some(x) }, M::Pong { ts: Some(y) }) => close(*x, *y),
+        (M::Pong { ts: Some(x) }, M::Pong { ts: Some(y) }) => close(Some(*x), Some(*y)),
         _ => a == b,
     }
 }

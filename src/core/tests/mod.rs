@@ -1,6 +1,7 @@
 //! Native tests of the core. Time is the injected clock: nothing sleeps.
 
 mod harness;
+mod hostile_tests;
 
 mod backoff_tests;
 mod book_tests;

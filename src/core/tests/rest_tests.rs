@@ -24,21 +24,81 @@ fn requests_follow_the_spec_and_hold_no_key() {
     );
 }
 
+/// A 2xx proves the claim ours only if its body is this order, no longer open, and names
+/// no other owner; anything else is checked with GET.
+#[test]
+fn a_2xx_claim_answer_counts_only_as_proof() {
+    let c = config().build().unwrap();
+    let unknown = |body: &str, me: Option<u64>| {
+        matches!(
+            claim_verdict(200, body, 7, me, &c),
+            ClaimVerdict::Unknown(ref e) if e.kind == ErrorKind::Protocol && e.order_id == Some(7)
+        )
+    };
+    assert!(
+        unknown(r#"{"id":7,"status":"claimed","lp_id":13}"#, Some(12)),
+        "another owner"
+    );
+    assert!(
+        unknown(r#"{"id":7,"status":"claimed","lp_id":"13"}"#, Some(12)),
+        "as a string"
+    );
+    assert!(
+        unknown(r#"{"id":8,"status":"claimed","lp_id":12}"#, Some(12)),
+        "another order"
+    );
+    assert!(
+        unknown(r#"{"id":7,"status":"open","lp_id":null}"#, Some(12)),
+        "still open"
+    );
+    assert!(
+        unknown("<html>captive portal</html>", Some(12)),
+        "not an order"
+    );
+    assert!(unknown("", Some(12)), "empty");
+    let won = |body: &str, me| claim_verdict(200, body, 7, me, &c) == ClaimVerdict::Won;
+    assert!(
+        won(r#"{"id":7,"status":"claimed","lp_id":"12"}"#, Some(12)),
+        "numeric string"
+    );
+    assert!(won(
+        r#"{"id":"7","status":"claimed","lp_id":12.0}"#,
+        Some(12)
+    ));
+    assert!(
+        won(r#"{"id":7,"status":"claimed"}"#, Some(12)),
+        "no owner named"
+    );
+    assert!(
+        won(r#"{"id":7,"status":"claimed","lp_id":13}"#, None),
+        "ours unknown"
+    );
+}
+
 #[test]
 fn claim_verdicts() {
     let c = config().build().unwrap();
-    assert_eq!(claim_verdict(200, "{}", 1, &c), ClaimVerdict::Won);
+    let won = r#"{"id":1,"status":"claimed","lp_id":12}"#;
+    assert_eq!(claim_verdict(200, won, 1, Some(12), &c), ClaimVerdict::Won);
     assert_eq!(
-        claim_verdict(409, r#"{"error":"taken"}"#, 1, &c),
+        claim_verdict(409, r#"{"error":"taken"}"#, 1, Some(12), &c),
         ClaimVerdict::Taken
     );
-    for s in [500, 502, 503, 504, 408] {
+    // 5xx, timeouts, redirects (never followed; fetch's manual mode shows status 0) and
+    // anything unexpected prove nothing either way.
+    for s in [
+        500, 502, 503, 504, 408, 0, 101, 301, 302, 303, 307, 308, 600,
+    ] {
         assert!(
-            matches!(claim_verdict(s, "", 1, &c), ClaimVerdict::Unknown(_)),
+            matches!(
+                claim_verdict(s, won, 1, Some(12), &c),
+                ClaimVerdict::Unknown(_)
+            ),
             "{s}"
         );
     }
-    let ClaimVerdict::Refused(e) = claim_verdict(401, r#"{"error":"bad key lp_a1b2c3d4"}"#, 1, &c)
+    let ClaimVerdict::Refused(e) =
+        claim_verdict(401, r#"{"error":"bad key lp_a1b2c3d4"}"#, 1, Some(12), &c)
     else {
         panic!()
     };
@@ -51,7 +111,7 @@ fn claim_verdicts() {
         (429, ErrorKind::RateLimited),
         (418, ErrorKind::Protocol),
     ] {
-        let ClaimVerdict::Refused(e) = claim_verdict(s, "<html>", 1, &c) else {
+        let ClaimVerdict::Refused(e) = claim_verdict(s, "<html>", 1, Some(12), &c) else {
             panic!()
         };
         assert_eq!(e.kind, k);

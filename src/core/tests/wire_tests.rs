@@ -122,8 +122,8 @@ fn numbers_may_be_integers_floats_or_numeric_strings() {
         panic!("not a new_order: {m:?}")
     };
     assert_eq!(order.id, 10042);
-    assert_eq!(order.amount_fiat, 5000.5);
-    assert_eq!(order.amount_usd, 38.0);
+    assert_eq!(order.amount_fiat, Some(5000.5));
+    assert_eq!(order.amount_usd, Some(38.0));
     assert_eq!(
         ServerMessage::decode(r#"{"type":"claimed","order_id":"77"}"#).unwrap(),
         ServerMessage::Claimed { order_id: 77 }
@@ -145,7 +145,7 @@ fn unknown_fields_are_ignored_and_missing_optional_fields_are_fine() {
     };
     assert_eq!(
         (order.id, &*order.currency, order.amount_fiat),
-        (1, "NGN", 0.0)
+        (1, "NGN", None)
     );
     assert_eq!(order.created_at, "");
     // init without lp_id or currencies, or with nulls.
@@ -182,7 +182,8 @@ fn unknown_type_is_a_value_not_an_error() {
     let ServerMessage::Unknown { kind } = ServerMessage::decode(&long).unwrap() else {
         panic!()
     };
-    assert!(kind.len() <= 64);
+    // Whole: the reporter redacts, then truncates (connection_tests).
+    assert_eq!(kind.len(), 200);
 }
 
 #[test]
