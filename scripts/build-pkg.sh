@@ -17,6 +17,6 @@ if ! wasm-pack build --target web --release >"$log" 2>&1; then
   cat "$log" >&2
   exit 1
 fi
-grep -E "error|warning: " "$log" | grep -v "failed to get wasm-pack version" || true
+grep -E "^(error|warning)(\[|:)" "$log" | grep -v "failed to get wasm-pack version" || true
 rm -f "$log"
 node scripts/pkg-manifest.mjs

@@ -146,65 +146,67 @@ impl OrderBook {
 
     /// Merges a fresh snapshot (an `init`) and reports the difference. Linear in the
     /// sizes of the book and the snapshot (a hostile `init` may hold ~70,000 orders): one
-    /// sort, then merges of sorted runs; no search or removal inside a loop.
+    /// sort (a check, for the spec's newest-first `init`), then one merge, newest first,
+    /// which also applies the capacity; no search or removal inside a loop.
     pub fn resync(&mut self, mut snapshot: Vec<Order>) -> Resync {
         let mut report = Resync::default();
         let full = snapshot.len() >= INIT_LIMIT;
-        // Ascending ids, one order per id.
-        super::id_map::sort_by_id(&mut snapshot, |o| o.id);
-        snapshot.dedup_by_key(|o| o.id);
-        let horizon = snapshot.first().map(|o| o.id);
-        let mut merged: Vec<(OrderId, Entry)> =
-            Vec::with_capacity(snapshot.len() + self.orders.len());
-        let held = self.orders.take();
-        let mut held = held.peekable();
+        super::id_map::sort_newest_first(&mut snapshot, |o| o.id);
+        let horizon = snapshot.last().map(|o| o.id);
+        let mut merged: Vec<(OrderId, Entry)> = Vec::new();
+        let mut held = self.orders.take().rev();
+        let mut next_held = held.next();
+        let mut last = None;
+        let capacity = self.capacity;
+        // Keeps an entry, or evicts it once the book is full (the oldest go).
+        let keep = |merged: &mut Vec<(OrderId, Entry)>, report: &mut Resync, id, entry| {
+            if merged.len() < capacity {
+                merged.push((id, entry));
+                true
+            } else {
+                report.evicted.push(id);
+                false
+            }
+        };
         for order in snapshot {
-            // Held orders below this one are missing from the snapshot.
-            while let Some((id, entry)) = held.next_if(|(id, _)| *id < order.id) {
+            if last == Some(order.id) {
+                continue; // a duplicate id
+            }
+            last = Some(order.id);
+            let mut held_too = false;
+            // Held orders newer than this one are missing from the snapshot.
+            while let Some((id, entry)) = next_held.take() {
+                if id < order.id {
+                    next_held = Some((id, entry));
+                    break;
+                }
+                next_held = held.next();
+                if id == order.id {
+                    held_too = true;
+                    break;
+                }
                 if let Some(entry) = held_entry(id, entry, full, horizon, &mut report) {
-                    merged.push((id, entry));
+                    keep(&mut merged, &mut report, id, entry);
                 }
             }
-            if held.next_if(|(id, _)| *id == order.id).is_none() {
-                report.appeared.push(order.clone());
-            }
+            let id = order.id;
             let entry = Entry {
                 order,
                 verified: true,
             };
-            merged.push((entry.order.id, entry));
+            let appeared = (!held_too).then(|| entry.order.clone());
+            if keep(&mut merged, &mut report, id, entry) {
+                report.appeared.extend(appeared);
+            }
         }
-        // Newer than every snapshot order, yet missing from it: gone.
-        for (id, entry) in held {
+        // Older than every snapshot order.
+        for (id, entry) in next_held.into_iter().chain(held) {
             if let Some(entry) = held_entry(id, entry, full, horizon, &mut report) {
-                merged.push((id, entry));
+                keep(&mut merged, &mut report, id, entry);
             }
         }
-        self.orders = IdMap::from_sorted(merged);
-        // `held_entry` pushed vanished ids as it met them (ascending): report newest first,
-        // as the rest of the book is.
-        report.vanished.reverse();
-        report.unverified.reverse();
-        report.appeared.reverse();
-        report.evicted = self.enforce_capacity();
-        // Evictions take the lowest ids: an appeared order was evicted iff it is below the
-        // lowest id kept.
-        if let Some(&lowest_evicted) = report.evicted.last() {
-            report.appeared.retain(|o| o.id > lowest_evicted);
-        }
+        self.orders = IdMap::from_newest_first(merged);
         report
-    }
-
-    /// Ids evicted, lowest first.
-    fn enforce_capacity(&mut self) -> Vec<OrderId> {
-        let mut evicted = Vec::new();
-        while self.orders.len() > self.capacity {
-            match self.orders.pop_first() {
-                Some((id, _)) => evicted.push(id),
-                None => break,
-            }
-        }
-        evicted
     }
 }
 

@@ -668,11 +668,8 @@ impl Connection {
         if orders.len() > capacity {
             // The spec's init holds 20; a larger one keeps what the book can hold, newest first.
             let held = orders.len();
-            super::id_map::sort_by_id(&mut orders, |o| o.id);
-            orders.dedup_by_key(|o| o.id);
-            let cut = orders.len().saturating_sub(capacity);
-            orders.drain(..cut);
-            orders.reverse();
+            super::id_map::sort_newest_first(&mut orders, |o| o.id);
+            orders.truncate(capacity);
             let mut m = String::from("init held ");
             super::wire::push_u64(&mut m, held as u64);
             m.push_str(" orders; kept the newest ");

@@ -317,6 +317,14 @@ impl Flow {
         unknown_error(what, self.id, why, self.last.as_ref())
     }
 
+    /// Whether this flow may have changed the order on the server (a claim or fiat-sent).
+    pub fn may_act(&self) -> bool {
+        !matches!(
+            self.kind,
+            FlowKind::GetOrder | FlowKind::WaitForStatus { .. }
+        )
+    }
+
     /// The error a caller gets when the client is freed while this flow runs: `unknown`
     /// for a flow that may have changed the order on the server (a claim or fiat-sent
     /// that was sent), `closed` for lookups.

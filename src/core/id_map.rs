@@ -37,13 +37,16 @@ impl<V> IdMap<V> {
         }
     }
 
-    /// A map from entries already sorted by ascending id, one per id (O(n); the caller
+    /// A map from entries sorted by descending id, one per id (O(n); the caller
     /// guarantees the order, which lookups rely on).
-    pub fn from_sorted(entries: Vec<(OrderId, V)>) -> Self {
-        debug_assert!(entries.windows(2).all(|w| w[0].0 < w[1].0));
-        IdMap {
-            entries: entries.into(),
+    pub fn from_newest_first(entries: Vec<(OrderId, V)>) -> Self {
+        let mut map = IdMap {
+            entries: VecDeque::with_capacity(entries.len()),
+        };
+        for e in entries {
+            map.entries.push_front(e);
         }
+        map
     }
 
     /// Number of entries.
@@ -125,29 +128,26 @@ impl<V> FromIterator<(OrderId, V)> for IdMap<V> {
     }
 }
 
-/// Sorts `items` by ascending id in O(n log n) without allocating: in place, by heapsort
-/// (std's sorts are several KB of wasm each), with a pass first for the usual cases, a
-/// list already ascending or newest first (the spec's `init`).
-pub fn sort_by_id<T>(items: &mut [T], id: impl Fn(&T) -> OrderId) {
+/// Sorts `items` newest (highest id) first in O(n log n) without allocating: in place,
+/// by heapsort (std's sorts are several KB of wasm each), after a check for the spec's
+/// `init`, which is newest first already.
+pub fn sort_newest_first<T>(items: &mut [T], id: impl Fn(&T) -> OrderId) {
     let key = |items: &[T], i: usize| items.get(i).map_or(0, &id);
     let n = items.len();
-    if (1..n).all(|i| key(items, i - 1) <= key(items, i)) {
-        return;
-    }
     if (1..n).all(|i| key(items, i - 1) >= key(items, i)) {
-        items.reverse();
         return;
     }
-    // Sift `root` down within the first `end` items (a max-heap on id).
+    // Sift `root` down within the first `end` items (a min-heap on id: the lowest ids
+    // go to the back).
     let sift = |items: &mut [T], mut root: usize, end: usize| loop {
         let mut child = 2 * root + 1;
         if child >= end {
             break;
         }
-        if child + 1 < end && key(items, child) < key(items, child + 1) {
+        if child + 1 < end && key(items, child) > key(items, child + 1) {
             child += 1;
         }
-        if key(items, root) >= key(items, child) {
+        if key(items, root) <= key(items, child) {
             break;
         }
         items.swap(root, child);

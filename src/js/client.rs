@@ -55,9 +55,6 @@ pub(super) struct Inner {
     connect_waiters: Vec<Waiter>,
     /// WebSocket claims awaiting `claimed` (at most 64, as in the core).
     ws_claims: Vec<(OrderId, Waiter)>,
-    /// Orders whose last claim ended with its outcome unknown (bounded, see `flows`): a new
-    /// claim of one checks the order first.
-    pub uncertain: Vec<OrderId>,
     /// REST flows under way (see `flows`), by id.
     pub flows: Vec<(u32, Flow)>,
     pub next_flow: u32,
@@ -172,7 +169,6 @@ impl LpClient {
                 frames,
                 connect_waiters: Vec::new(),
                 ws_claims: Vec::new(),
-                uncertain: Vec::new(),
                 flows: Vec::new(),
                 next_flow: 1,
                 _callbacks: (handle, reserve, socket, timer, step),
@@ -245,61 +241,20 @@ impl LpClient {
     /// Claims over HTTP: `{ status: "claimed", order }` or `{ status: "taken" }`. A claim
     /// whose outcome is unknown is reconciled with `GET /api/orders/{id}` before it settles.
     /// One claim per order per client: while a claim of this order runs (or once it is
-    /// won), `claim` and `claimWs` return its promise and send nothing.
+    /// won), `claim` and `claimWs` return its promise and send nothing; after a claim
+    /// whose outcome stayed unknown, either starts by asking the server (and claims over
+    /// HTTP only if the order is still open).
     #[wasm_bindgen(unchecked_return_type = "Promise<ClaimResult>")]
     pub fn claim(&self, id: f64) -> Promise {
-        let host = self.inner.borrow().host.clone();
-        if let Some(p) = host.claim_of(id) {
-            return p;
-        }
-        // After an unknown outcome, claiming again starts with GET (claims only if open).
-        let uncertain = order_id(id).is_ok_and(|o| self.inner.borrow().uncertain.contains(&o));
-        let kind = if uncertain {
-            FlowKind::Reconcile
-        } else {
-            FlowKind::Claim
-        };
-        let p = flow_promise(&self.inner, kind, id);
-        host.note_claim(id, &p);
-        p
+        claim_promise(&self.inner, id, false)
     }
 
     /// Claims over the WebSocket: resolves on `claimed`, or `{ status: "taken" }` when the
     /// server refuses. Rejects (kind `closed`) if the connection is not live: never queued.
-    /// Shares `claim`'s one-claim-per-order rule; after an unknown outcome it checks the
-    /// order first, as `claim` does.
+    /// Shares `claim`'s one-claim-per-order rule.
     #[wasm_bindgen(js_name = claimWs, unchecked_return_type = "Promise<ClaimResult>")]
     pub fn claim_ws(&self, id: f64) -> Promise {
-        let host = self.inner.borrow().host.clone();
-        if let Some(p) = host.claim_of(id) {
-            return p;
-        }
-        let js_id = id;
-        let id = match order_id(id) {
-            Ok(id) => id,
-            Err(e) => return Promise::reject(&convert::error(&e)),
-        };
-        if self.inner.borrow().uncertain.contains(&id) {
-            // After an unknown outcome: ask the server first (then claim over HTTP if open).
-            let p = flow_promise(&self.inner, FlowKind::Reconcile, js_id);
-            host.note_claim(js_id, &p);
-            return p;
-        }
-        let rc = self.inner.clone();
-        let promise = Promise::new(&mut |resolve, reject| {
-            let mut inner = rc.borrow_mut();
-            match inner.core.send_claim(now_ms(), id) {
-                Ok(()) => {
-                    inner.ws_claims.push((id, (resolve, reject)));
-                }
-                Err(e) => {
-                    let _ = reject.call1(&JsValue::NULL, &convert::error(&e));
-                }
-            }
-        });
-        host.note_claim(js_id, &promise);
-        drive(&rc);
-        promise
+        claim_promise(&self.inner, id, true)
     }
 
     /// Marks fiat as sent over HTTP; resolves with the order.
@@ -568,6 +523,44 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
     count
 }
 
+/// The promise of a claim of order `id` (see `LpClient::claim`); `ws`: over the socket.
+fn claim_promise(rc: &Shared, id: f64, ws: bool) -> Promise {
+    let host = rc.borrow().host.clone();
+    let known = host.claim_of(id);
+    if let Some(p) = known.dyn_ref::<Promise>() {
+        return p.clone();
+    }
+    let promise = if known.is_truthy() {
+        // The last claim's outcome stayed unknown: ask first, never claim blindly.
+        flow_promise(rc, FlowKind::Reconcile, id)
+    } else if ws {
+        ws_claim(rc, id)
+    } else {
+        flow_promise(rc, FlowKind::Claim, id)
+    };
+    host.note_claim(id, &promise);
+    promise
+}
+
+/// A WebSocket claim's promise; rejects at once (kind `closed`) unless live.
+fn ws_claim(rc: &Shared, id: f64) -> Promise {
+    let id = match order_id(id) {
+        Ok(id) => id,
+        Err(e) => return Promise::reject(&convert::error(&e)),
+    };
+    let promise = Promise::new(&mut |resolve, reject| {
+        let mut inner = rc.borrow_mut();
+        match inner.core.send_claim(now_ms(), id) {
+            Ok(()) => inner.ws_claims.push((id, (resolve, reject))),
+            Err(e) => {
+                let _ = reject.call1(&JsValue::NULL, &convert::error(&e));
+            }
+        }
+    });
+    drive(rc);
+    promise
+}
+
 /// A promise for a REST flow on order `id` (a JS number, checked here).
 fn flow_promise(rc: &Shared, kind: FlowKind, id: f64) -> Promise {
     order_id(id)
@@ -726,26 +719,24 @@ impl Drop for LpClient {
                 while inner.core.poll_action().is_some() {}
                 inner.socket = None;
                 inner.timer = None;
+                // (host.js words the errors, as `Flow::abandoned` does natively.)
                 for (flow_id, flow) in &inner.flows {
-                    inner
-                        .host
-                        .abandon(*flow_id, &convert::error(&flow.abandoned()));
+                    let id = flow.order_id() as f64;
+                    inner.host.abandon(*flow_id, id, flow.may_act());
                 }
                 inner.host.close();
                 let connects = std::mem::take(&mut inner.connect_waiters);
-                (std::mem::take(&mut inner.ws_claims), connects)
+                let claims = std::mem::take(&mut inner.ws_claims);
+                (claims, connects, inner.host.clone())
             }
             Err(_) => return,
         };
-        let (claims, connects) = waiters;
+        let (claims, connects, host) = waiters;
         for (id, (_, reject)) in claims {
-            let why = "the client was freed while its WebSocket claim awaited an answer";
-            let e = crate::core::flow::outcome_unknown("claim", id, why);
-            let _ = reject.call1(&JsValue::NULL, &convert::error(&e));
+            let _ = reject.call1(&JsValue::NULL, &host.freed(id as f64, true));
         }
-        let closed = convert::error(&LpError::new(ErrorKind::Closed, "the client was freed"));
         for (_, reject) in connects {
-            let _ = reject.call1(&JsValue::NULL, &closed);
+            let _ = reject.call1(&JsValue::NULL, &host.freed(-1.0, false));
         }
     }
 }

@@ -155,33 +155,12 @@ fn step_for_js(rc: &Shared, flow_id: u32, step: Step) -> JsValue {
                 let at = inner.flows.iter().position(|(i, _)| *i == flow_id);
                 at.map(|i| inner.flows.swap_remove(i).1)
             };
-            let claims = flow.as_ref().is_some_and(|f| f.claims());
             let id = flow.map_or(0, |f| f.order_id());
-            if claims {
-                // A claim whose outcome stayed unknown: the next claim of the order starts
-                // by asking the server, never by claiming blindly.
-                let unknown = matches!(&outcome, Err(e) if e.kind == ErrorKind::Unknown);
-                note_uncertain(&mut rc.borrow_mut().uncertain, id, unknown);
-            }
             match outcome.and_then(|o| settle(rc, id, o)) {
                 Ok(v) => array(&[RESOLVE.into(), v]),
                 Err(e) => reject(&e),
             }
         }
-    }
-}
-
-/// Most orders remembered as of unknown claim outcome.
-const MAX_UNCERTAIN: usize = 1_024;
-
-/// Records (or forgets) that the last claim of `id` ended with its outcome unknown.
-fn note_uncertain(uncertain: &mut Vec<OrderId>, id: OrderId, unknown: bool) {
-    uncertain.retain(|&u| u != id);
-    if unknown {
-        if uncertain.len() >= MAX_UNCERTAIN {
-            uncertain.remove(0);
-        }
-        uncertain.push(id);
     }
 }
 

@@ -42,16 +42,21 @@ extern "C" {
         timeout_ms: f64,
         max_body_bytes: f64,
     ) -> Host;
-    /// The promise of the claim of order `id` under way (or won) in this client, if any:
-    /// one claim per order per client, whichever method is called.
+    /// The promise of the claim of order `id` under way (or won) in this client, `true`
+    /// when its last claim's outcome stayed unknown, else undefined: one claim per order
+    /// per client, whichever method is called.
     #[wasm_bindgen(method, js_name = claimOf)]
-    pub fn claim_of(this: &Host, id: f64) -> Option<Promise>;
+    pub fn claim_of(this: &Host, id: f64) -> JsValue;
     /// Records `promise` as the claim of order `id` (kept while it runs, and once won).
     #[wasm_bindgen(method, js_name = noteClaim)]
     pub fn note_claim(this: &Host, id: f64, promise: &Promise);
-    /// What flow `flow`'s caller hears if the client is freed before it ends.
+    /// Flow `flow` on order `id` is cut short by `free()`; `may_act`: it may have changed
+    /// the order on the server (its caller hears `unknown`, else `closed`).
     #[wasm_bindgen(method)]
-    pub fn abandon(this: &Host, flow: u32, error: &JsValue);
+    pub fn abandon(this: &Host, flow: u32, id: f64, may_act: bool);
+    /// The error for something on order `id` (-1: none) cut short by `free()`.
+    #[wasm_bindgen(method)]
+    pub fn freed(this: &Host, id: f64, may_act: bool) -> JsValue;
     /// Whether there is a WebSocket class to open sockets with.
     #[wasm_bindgen(method, js_name = hasWebSocket)]
     pub fn has_web_socket(this: &Host) -> bool;

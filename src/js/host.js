@@ -270,30 +270,37 @@ export class Host {
     }
   }
 
-  /** The promise of the claim of order `id` under way or won, if any. */
+  /** The promise of the claim of order `id` under way or won; `true` when its last claim's outcome stayed unknown. */
   claimOf(id) {
     return this.claims.get(id);
   }
 
   /**
    * Records `promise` as the claim of order `id`: kept while it runs, so a second claim
-   * of the order by either path joins it, and once won (bounded), so a won order is not
-   * claimed again; forgotten once it ends otherwise (a refusal may be retried).
+   * of the order by either path joins it, and once won, so a won order is not claimed
+   * again; replaced by `true` when the outcome stays unknown (the next claim asks the
+   * server first); forgotten once it ends otherwise (a refusal may be retried). Bounded.
    */
   noteClaim(id, promise) {
-    this.claims.set(id, promise);
-    const forget = () => {
-      if (this.claims.get(id) === promise) this.claims.delete(id);
+    const claims = this.claims;
+    claims.set(id, promise);
+    const end = (keep) => {
+      if (claims.get(id) === promise) keep === undefined ? claims.delete(id) : claims.set(id, keep);
+      if (claims.size > MAX_CLAIMS_KEPT) claims.delete(claims.keys().next().value);
     };
-    promise.then((r) => {
-      if (r?.status !== "claimed") return forget();
-      if (this.claims.size > MAX_CLAIMS_KEPT) this.claims.delete(this.claims.keys().next().value);
-    }, forget);
+    promise.then((r) => end(r?.status === "claimed" ? promise : undefined), (e) => end(e?.kind === "unknown" || undefined));
   }
 
-  /** What flow `flow`'s caller hears if the client is freed before the flow ends. */
-  abandon(flow, error) {
-    this.abandoned.set(flow, error);
+  /** Flow `flow` on order `id` is cut short by free(); `mayAct`: it may have changed the order. */
+  abandon(flow, id, mayAct) {
+    this.abandoned.set(flow, this.freed(id, mayAct));
+  }
+
+  /** The error for something on order `id` (-1: none) cut short by free() (as core's `Flow::abandoned`). */
+  freed(id, mayAct) {
+    if (!mayAct) return new LpError("closed", "the client was freed", undefined, id < 0 ? undefined : id);
+    const m = `outcome unknown (the client was freed while it ran): check GET /api/orders/${id} before acting again`;
+    return new LpError("unknown", `order ${id}: ${m}`, undefined, id);
   }
 
   /**

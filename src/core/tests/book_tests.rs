@@ -97,8 +97,8 @@ fn resync_within_a_full_init_horizon_is_proof() {
 }
 
 #[test]
-fn sort_by_id_sorts_any_order() {
-    use crate::id_map::sort_by_id;
+fn sort_newest_first_sorts_any_order() {
+    use crate::id_map::sort_newest_first;
     let mut seed = 7u64;
     for n in [0usize, 1, 2, 3, 10, 101, 1000] {
         for shape in 0..3 {
@@ -114,8 +114,8 @@ fn sort_by_id_sorts_any_order() {
                 _ => v.iter_mut().for_each(|x| *x %= 7),
             }
             let mut want = v.clone();
-            want.sort();
-            sort_by_id(&mut v, |&x| x);
+            want.sort_by(|a, b| b.cmp(a));
+            sort_newest_first(&mut v, |&x| x);
             assert_eq!(v, want, "n {n} shape {shape}");
         }
     }
