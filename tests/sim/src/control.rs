@@ -1,11 +1,16 @@
-//! `/_sim/*`: the control API for tests and demos. Loopback peers only.
+//! `/_sim/*`: the control API for tests and demos. Loopback peers only, and not readable
+//! from web pages: no CORS (unless an origin is allowed with `--control-cors-origin`), and
+//! requests a browser marks as cross-origin are refused. Bodies are bounded in size and
+//! in time.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Request, State};
-use axum::http::StatusCode;
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -13,10 +18,20 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::rest::json_error;
-use crate::state::{self, Control, Faults, OrderFields, Sim};
+use crate::state::{self, Control, Faults, OrderFields, Sim, MAX_ID};
 
-/// Refuses every peer that is not on the loopback interface.
-pub async fn loopback_only(
+/// Largest body of a control call...
+pub const BODY_LIMIT: usize = 64 * 1024;
+/// ...but a broadcast, whose frame may have to be larger than a client's 1 MiB frame limit
+/// in UTF-8 bytes.
+pub const BROADCAST_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Refuses peers that are not on the loopback interface, and requests from web pages of
+/// other origins: an `Origin` header not allowed with `--control-cors-origin`, or no
+/// `Origin` but `Sec-Fetch-Site` other than `same-origin`/`none` (an `<img>` or `<script>`
+/// pointing here). Node, curl and the tests send neither header.
+pub async fn guard(
+    State(allowed): State<Arc<[HeaderValue]>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     req: Request,
     next: Next,
@@ -27,7 +42,62 @@ pub async fn loopback_only(
             "The control API answers loopback peers only",
         );
     }
+    let h = req.headers();
+    let foreign = match h.get(header::ORIGIN) {
+        Some(origin) => !allowed.iter().any(|a| a == origin),
+        None => h
+            .get("sec-fetch-site")
+            .is_some_and(|v| v != "same-origin" && v != "none"),
+    };
+    if foreign {
+        return json_error(
+            StatusCode::FORBIDDEN,
+            "The control API does not answer web pages of other origins (see --control-cors-origin)",
+        );
+    }
     next.run(req).await
+}
+
+/// Reads the whole body first, at most `limit` bytes (413 beyond) within `timeout` (408
+/// after: a body trickled byte by byte holds nothing for long).
+pub async fn bounded_body(
+    State((limit, timeout)): State<(usize, Duration)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let too_large = || {
+        json_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            &format!("Request body too large or malformed (at most {limit} bytes)"),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return too_large();
+    }
+    let (parts, body) = req.into_parts();
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
+        Err(_) => json_error(
+            StatusCode::REQUEST_TIMEOUT,
+            &format!(
+                "Request body not received within {} ms",
+                timeout.as_millis()
+            ),
+        ),
+        Ok(Err(_)) => too_large(),
+        Ok(Ok(bytes)) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+    }
+}
+
+/// Any other `/_sim/...` path.
+pub async fn not_found() -> Response {
+    json_error(StatusCode::NOT_FOUND, "No such endpoint")
 }
 
 /// `POST /_sim/orders`: create an order (any subset of fields), broadcast it.
@@ -182,10 +252,18 @@ pub async fn flood(State(sim): State<Arc<Sim>>, Json(b): Json<FloodReq>) -> Resp
             .filter(|s| s.lp_id.is_some())
             .map(|s| s.tx.clone())
             .collect();
-        let seed = g.rng.next_u64();
         // Ids from the normal sequence: orders created after the flood are newer.
         let first = g.next_order_id;
-        g.next_order_id += u64::from(b.count);
+        match first.checked_add(u64::from(b.count)) {
+            Some(next) if next <= MAX_ID + 1 => g.next_order_id = next,
+            _ => {
+                return json_error(
+                    StatusCode::BAD_REQUEST,
+                    "not enough order ids left below 2^53 for this flood",
+                )
+            }
+        }
+        let seed = g.rng.next_u64();
         (targets, crate::flow::Rng::new(seed), first)
     };
     let mut sent = 0u64;

@@ -18,10 +18,18 @@ use crate::model::{self, ClaimArrival, Order};
 pub const MAX_SOCKETS_PER_KEY: usize = 5;
 /// `init` carries at most this many orders.
 pub const INIT_LIMIT: usize = 20;
-/// Request lines kept for `/_sim/requests`.
+/// Request lines kept for `/_sim/requests` at most...
 const REQUEST_LOG_LIMIT: usize = 50_000;
-/// Orders kept; the oldest closed ones are forgotten beyond this.
-const ORDER_LIMIT: usize = 200_000;
+/// ...and their bytes at most, the oldest dropped first (a URI can be ~400 KB: 3,000 of
+/// them made 171 MB before this cap).
+pub const REQUEST_LOG_BYTES: usize = 8 * 1024 * 1024;
+/// A logged request line is cut to this many bytes, marked `…[N bytes]` (N: its length).
+pub const REQUEST_LINE_MAX: usize = 2 * 1024;
+/// Orders kept; the lowest ids are forgotten beyond this.
+pub const ORDER_LIMIT: usize = 200_000;
+/// The largest order or LP id the simulator hands out or accepts: 2^53 - 1. JavaScript
+/// numbers cannot tell larger integers apart (2^53 + 1 reads as 2^53).
+pub const MAX_ID: u64 = (1 << 53) - 1;
 /// Frames queued per socket before a slow consumer is cut.
 pub const SOCKET_QUEUE: usize = 4_096;
 
@@ -87,6 +95,8 @@ pub struct Inner {
     pub next_socket_id: u64,
     pub faults: Faults,
     pub requests: VecDeque<String>,
+    /// Bytes of the lines in `requests`.
+    pub requests_bytes: usize,
     pub rng: Rng,
     /// Most authenticated sockets each LP ever had open at once.
     pub peak_by_lp: std::collections::BTreeMap<u64, usize>,
@@ -127,6 +137,7 @@ impl Sim {
                 next_socket_id: 1,
                 faults: Faults::default(),
                 requests: VecDeque::new(),
+                requests_bytes: 0,
                 rng: Rng::new(settings.seed),
                 peak_by_lp: std::collections::BTreeMap::new(),
             }),
@@ -156,11 +167,20 @@ impl Sim {
         found
     }
 
+    /// Logs a request line, cut to `REQUEST_LINE_MAX` bytes; the log keeps at most
+    /// `REQUEST_LOG_LIMIT` lines and `REQUEST_LOG_BYTES` bytes, dropping the oldest first.
     pub fn log_request(&self, line: String) {
+        let line = bounded_line(line);
         let mut g = self.lock();
-        if g.requests.len() >= REQUEST_LOG_LIMIT {
-            g.requests.pop_front();
+        while g.requests.len() >= REQUEST_LOG_LIMIT
+            || g.requests_bytes + line.len() > REQUEST_LOG_BYTES
+        {
+            match g.requests.pop_front() {
+                Some(old) => g.requests_bytes -= old.len(),
+                None => break,
+            }
         }
+        g.requests_bytes += line.len();
         g.requests.push_back(line);
     }
 
@@ -168,11 +188,23 @@ impl Sim {
     pub fn create_order(&self, f: OrderFields) -> Result<(Value, Outbox), String> {
         let mut g = self.lock();
         let id = match f.id {
+            Some(id) if id > MAX_ID => {
+                return Err(format!(
+                    "order id {id} is not below 2^53 ({}): JavaScript cannot tell such ids apart",
+                    MAX_ID + 1
+                ))
+            }
             Some(id) if g.orders.contains_key(&id) => return Err(format!("order {id} exists")),
             Some(id) => id,
+            None if g.next_order_id > MAX_ID => {
+                return Err(format!(
+                    "no order ids left below 2^53 ({}): the next would be {}",
+                    MAX_ID + 1,
+                    g.next_order_id
+                ))
+            }
             None => g.next_order_id,
         };
-        g.next_order_id = g.next_order_id.max(id + 1);
         let mut d = flow::draft(&mut g.rng);
         if let Some(c) = f.currency {
             let c = c.trim().to_ascii_uppercase();
@@ -190,6 +222,8 @@ impl Sim {
             d.amount_fiat = a;
             d.amount_usd = flow::usd_value(&d.currency, a);
         }
+        // id <= MAX_ID: no overflow.
+        g.next_order_id = g.next_order_id.max(id + 1);
         let order = Order {
             id,
             amount_fiat: d.amount_fiat,
@@ -227,6 +261,19 @@ impl Sim {
             g.orders.pop_first();
         }
         Ok((view, outbox))
+    }
+
+    /// `order_taken` for every authenticated socket but `except` (the claimer's own).
+    pub fn order_taken_outbox(&self, order_id: u64, except: Option<u64>) -> Outbox {
+        let taken: Arc<str> = json!({"type": "order_taken", "order_id": order_id})
+            .to_string()
+            .into();
+        self.lock()
+            .sockets
+            .iter()
+            .filter(|(sid, s)| Some(**sid) != except && s.lp_id.is_some())
+            .map(|(_, s)| (s.tx.clone(), s.control.clone(), taken.clone()))
+            .collect()
     }
 
     /// Claims `id` for `lp_id` atomically. `Ok(view)` when won; `Err(status)` otherwise.
@@ -300,6 +347,24 @@ impl Sim {
         let peak = g.peak_by_lp.entry(lp_id).or_default();
         *peak = (*peak).max(n);
     }
+}
+
+/// `line` if short enough; otherwise its first bytes and `…[N bytes]`, within
+/// `REQUEST_LINE_MAX` bytes in all.
+pub fn bounded_line(line: String) -> String {
+    if line.len() <= REQUEST_LINE_MAX {
+        return line;
+    }
+    let mark = format!("…[{} bytes]", line.len());
+    let mut cut = REQUEST_LINE_MAX - mark.len();
+    while !line.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    // A new string: truncating in place would keep the whole line's allocation.
+    let mut short = String::with_capacity(cut + mark.len());
+    short.push_str(&line[..cut]);
+    short.push_str(&mark);
+    short
 }
 
 /// Delivers frames; a socket whose queue is full is cut (it will resync on reconnect).

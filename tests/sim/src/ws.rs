@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, Query, State};
@@ -104,7 +105,11 @@ async fn run(
         None => json!({"type": "auth_required", "message": "Send {\"type\":\"auth\",\"lp_key\":\"lp_...\"} to continue"}).to_string(),
     };
     let mut ok = sink.send(Message::Text(first.into())).await.is_ok();
-    let auth_deadline = tokio::time::Instant::now() + sim.settings.auth_timeout;
+    // A huge --auth-timeout-ms would overflow the Instant: then there is no deadline in effect.
+    let now = tokio::time::Instant::now();
+    let auth_deadline = now
+        .checked_add(sim.settings.auth_timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 86_400));
     let mut abort = false;
     while ok {
         let mut replies: Vec<String> = Vec::new();
@@ -268,14 +273,7 @@ fn handle(
             };
             match sim.claim(oid, lp, "ws", arrival) {
                 Ok(_) => {
-                    let taken: Arc<str> = json!({"type": "order_taken", "order_id": oid})
-                        .to_string()
-                        .into();
-                    for (sid, s) in sim.lock().sockets.iter() {
-                        if *sid != id && s.lp_id.is_some() {
-                            out.push((s.tx.clone(), s.control.clone(), taken.clone()));
-                        }
-                    }
+                    out = sim.order_taken_outbox(oid, Some(id));
                     (
                         vec![json!({"type": "claimed", "order_id": oid}).to_string()],
                         out,

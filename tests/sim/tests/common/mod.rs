@@ -172,3 +172,52 @@ pub async fn auth(sim: &Sim, key: &str, query: &str) -> (Ws, Value) {
     assert_eq!(init["type"], "init", "{init}");
     (ws, init)
 }
+
+impl Sim {
+    /// `HOST:PORT` of the running simulator.
+    pub fn addr(&self) -> &str {
+        self.base.strip_prefix("http://").expect("http base")
+    }
+}
+
+/// Runs the binary with `args` (after an ephemeral `--listen`) and returns its exit code, or
+/// None if it was still running after `ms` (then it is killed).
+pub fn exit_code(args: &[&str], ms: u64) -> Option<i32> {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_rampwire-sim"))
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn rampwire-sim");
+    let deadline = std::time::Instant::now() + Duration::from_millis(ms);
+    loop {
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            return Some(status.code().unwrap_or(-1));
+        }
+        if std::time::Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// `rampwire-sim --help`, as text.
+pub fn help_text() -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_rampwire-sim"))
+        .arg("--help")
+        .output()
+        .expect("run --help");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+impl Sim {
+    /// Resident memory of the simulator process in KiB (Linux; None elsewhere).
+    pub fn rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+}
