@@ -7,6 +7,8 @@ import init, { LpClient } from "./pkg/rampwire_lp.js";
 
 const $ = (id) => document.getElementById(id);
 const KEY_SLOT = "rampwire.lpKey";
+/** The API origin the key field's value was remembered for (null: typed in by the operator). */
+let keyFromMemory = null;
 /** How long a row shows "Won" / "Lost" before it leaves the table. */
 const OUTCOME_MS = 2500;
 const DEFAULT_API = "https://api.rampwire.app";
@@ -317,7 +319,15 @@ async function connect(ev) {
   ev.preventDefault();
   disconnect();
   const key = ui.key.value.trim();
-  if (ui.remember.checked) sessionStorage.setItem(KEY_SLOT, key);
+  const origin = originOf(ui.api.value);
+  if (keyFromMemory !== null && keyFromMemory !== origin) {
+    // A remembered key goes only to the API origin it was remembered for.
+    ui.key.value = "";
+    keyFromMemory = null;
+    toast("The remembered key belongs to another API origin: enter the key for this one.");
+    return;
+  }
+  if (ui.remember.checked && origin !== null) sessionStorage.setItem(KEY_SLOT, JSON.stringify({ origin, key }));
   else sessionStorage.removeItem(KEY_SLOT);
   const currencies = ui.currencies.value.split(",").map((c) => c.trim()).filter(Boolean);
   try {
@@ -345,6 +355,25 @@ async function connect(ev) {
   }
 }
 
+/** The origin of an API URL (scheme, host, port), or null when it is not a URL. */
+function originOf(url) {
+  try {
+    return new URL(url.trim()).origin;
+  } catch {
+    return null;
+  }
+}
+
+/** The remembered `{ origin, key }`, or null (an entry of another shape is dropped). */
+function rememberedKey() {
+  try {
+    const r = JSON.parse(sessionStorage.getItem(KEY_SLOT) ?? "null");
+    if (r && typeof r.origin === "string" && typeof r.key === "string") return r;
+  } catch { /* not ours */ }
+  sessionStorage.removeItem(KEY_SLOT);
+  return null;
+}
+
 async function main() {
   // Config from the server that serves the page (the demo points it at its simulator).
   let config = {};
@@ -357,11 +386,28 @@ async function main() {
     ui.hint.hidden = false;
     ui.hint.textContent = `Local simulator: try ${config.demoKeys.join(" or ")}.`;
   }
-  const remembered = sessionStorage.getItem(KEY_SLOT);
-  if (remembered) {
-    ui.key.value = remembered;
-    ui.remember.checked = true;
+  // A remembered key is bound to the API origin it was entered for: a link with another
+  // `?api=` starts with an empty key field and says why.
+  const remembered = rememberedKey();
+  if (remembered !== null) {
+    if (remembered.origin === originOf(ui.api.value)) {
+      ui.key.value = remembered.key;
+      ui.remember.checked = true;
+      keyFromMemory = remembered.origin;
+    } else {
+      ui.hint.hidden = false;
+      ui.hint.textContent = `A key is remembered for ${remembered.origin}, not for this API (${originOf(ui.api.value) ?? "an invalid URL"}): enter the key for it.`;
+    }
   }
+  ui.api.addEventListener("input", () => {
+    if (keyFromMemory !== null && originOf(ui.api.value) !== keyFromMemory) {
+      ui.key.value = "";
+      keyFromMemory = null;
+      ui.hint.hidden = false;
+      ui.hint.textContent = "The API origin changed: the remembered key was cleared; enter the key for this API.";
+    }
+  });
+  ui.key.addEventListener("input", () => (keyFromMemory = null));
   ui.remember.addEventListener("change", () => {
     if (!ui.remember.checked) sessionStorage.removeItem(KEY_SLOT);
   });

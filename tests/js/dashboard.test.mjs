@@ -185,6 +185,24 @@ test("dashboard: the key is in no URL, no console line, no storage but the opted
   const p = await openPage();
   await p.check("#remember");
   await connectWith(p, KEY);
-  assert.equal(await p.evaluate(() => sessionStorage.getItem("rampwire.lpKey")), KEY);
+  // Bound to the API origin it was entered for.
+  const stored = JSON.parse(await p.evaluate(() => sessionStorage.getItem("rampwire.lpKey")));
+  assert.deepEqual(stored, { origin: new URL(sim.base).origin, key: KEY });
   assert.equal(await p.evaluate(() => localStorage.length), 0);
+  // A reload on the same API offers it again...
+  await p.goto(`${web.url}/`);
+  await p.waitForSelector("body[data-ready=true]");
+  assert.equal(await p.inputValue("#lp-key"), KEY);
+  // ...but a crafted link to another API origin starts with an empty key field and says so.
+  await p.goto(`${web.url}/?api=${encodeURIComponent("https://elsewhere.example")}`);
+  await p.waitForSelector("body[data-ready=true]");
+  assert.equal(await p.inputValue("#lp-key"), "", "never offered to another origin");
+  assert.match(await p.textContent("#demo-hint"), /remembered for .*not for this API/);
+  // Editing the API field away from the key's origin clears a remembered key too.
+  await p.goto(`${web.url}/`);
+  await p.waitForSelector("body[data-ready=true]");
+  assert.equal(await p.inputValue("#lp-key"), KEY);
+  await p.fill("#api-url", "https://elsewhere.example");
+  assert.equal(await p.inputValue("#lp-key"), "");
+  await p.close();
 });
