@@ -3,6 +3,7 @@
 //!
 //! The first line on stdout is always `listening on http://HOST:PORT`.
 
+mod competitors;
 mod control;
 mod flow;
 mod model;
@@ -64,6 +65,19 @@ struct Cli {
     /// (/_sim/*) and read its answers (repeatable). Default: none, no CORS on /_sim/*.
     #[arg(long = "control-cors-origin", value_name = "ORIGIN")]
     control_cors_origins: Vec<String>,
+    /// Simulated competitor LPs (LP ids 90 and up) that race for new orders.
+    #[arg(long, default_value_t = 0)]
+    competitors: u32,
+    /// Share of new orders the competitors take (0..1).
+    #[arg(long, default_value_t = 0.5)]
+    competitor_share: f64,
+    /// Delay before a competitor claims (and before it marks fiat sent), in ms: MIN..MAX.
+    #[arg(long, default_value = "500..5000", value_name = "MIN..MAX")]
+    competitor_delay_ms: String,
+    /// Share of competitor claims made over the WebSocket (`order_taken` is broadcast);
+    /// the rest are HTTP claims, which broadcast nothing.
+    #[arg(long, default_value_t = 0.5)]
+    competitor_ws_share: f64,
 }
 
 fn fail(message: &str) -> ! {
@@ -89,11 +103,22 @@ async fn main() {
         fail(&format!("--initial-orders must be at most {ORDER_LIMIT}"));
     }
     let control_origins = parse_origins(&cli.control_cors_origins).unwrap_or_else(|e| fail(&e));
+    let delay = competitors::parse_delay(&cli.competitor_delay_ms).unwrap_or_else(|e| fail(&e));
+    let taken: Vec<u64> = keys.iter().map(|(_, id)| *id).collect();
+    let rivals = competitors::Competitors::new(
+        cli.competitors,
+        &taken,
+        cli.competitor_share,
+        delay,
+        cli.competitor_ws_share,
+    )
+    .unwrap_or_else(|e| fail(&e));
     let sim = Sim::new(Settings {
         keys,
         complete_after: Duration::from_millis(cli.complete_after_ms),
         auth_timeout: Duration::from_millis(cli.auth_timeout_ms),
         seed: cli.seed,
+        competitors: rivals,
     });
     for _ in 0..cli.initial_orders {
         if let Err(e) = sim.create_order(OrderFields::default()) {

@@ -40,6 +40,8 @@ pub struct Settings {
     pub complete_after: Duration,
     pub auth_timeout: Duration,
     pub seed: u64,
+    /// Simulated competitor LPs (`--competitors`), if any.
+    pub competitors: Option<crate::competitors::Competitors>,
 }
 
 /// What a socket task is told to do besides sending frames.
@@ -98,6 +100,9 @@ pub struct Inner {
     /// Bytes of the lines in `requests`.
     pub requests_bytes: usize,
     pub rng: Rng,
+    /// Draws the competitors' plans: a stream of its own, so the order flow of a seed is
+    /// the same with or without competitors.
+    pub competitor_rng: Rng,
     /// Most authenticated sockets each LP ever had open at once.
     pub peak_by_lp: std::collections::BTreeMap<u64, usize>,
 }
@@ -139,6 +144,7 @@ impl Sim {
                 requests: VecDeque::new(),
                 requests_bytes: 0,
                 rng: Rng::new(settings.seed),
+                competitor_rng: Rng::new(settings.seed ^ 0xC0AB_5EED_0000_0000),
                 peak_by_lp: std::collections::BTreeMap::new(),
             }),
             settings,
@@ -185,7 +191,8 @@ impl Sim {
     }
 
     /// Creates an order (random where `f` is silent) and returns it with the frames to send.
-    pub fn create_order(&self, f: OrderFields) -> Result<(Value, Outbox), String> {
+    /// A competitor's claim on it, if one is drawn, is scheduled (needs a tokio runtime).
+    pub fn create_order(self: &Arc<Self>, f: OrderFields) -> Result<(Value, Outbox), String> {
         let mut g = self.lock();
         let id = match f.id {
             Some(id) if id > MAX_ID => {
@@ -251,14 +258,24 @@ impl Sim {
             }
         }
         let mut order = order;
+        let mut race = None;
         if order.status == "open" {
             // Stamped as the frames are handed to the sockets (delivery follows the unlock).
             order.broadcast_us = Some(self.now_us());
+            if let Some(c) = &self.settings.competitors {
+                race = c.plan(&mut g.competitor_rng);
+            }
         }
         let view = order.control_view();
         g.orders.insert(id, order);
         while g.orders.len() > ORDER_LIMIT {
             g.orders.pop_first();
+        }
+        drop(g);
+        if let Some(plan) = race {
+            if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                rt.spawn(crate::competitors::race(self.clone(), id, plan));
+            }
         }
         Ok((view, outbox))
     }
