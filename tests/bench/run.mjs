@@ -13,6 +13,7 @@ import { startSim, until, ROOT, KEY } from "../js/sim.mjs";
 import { withHarnessPage } from "../js/static.mjs";
 import { workerd } from "../js/workerd.mjs";
 import { soak } from "./soak.mjs";
+import { worstFrame } from "./worst-frame.mjs";
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 200_000);
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1000);
@@ -296,6 +297,15 @@ table(["measure", "after warm-up", "at the end", "per reconnect"], [
 ]);
 say(`${sk.frames.toLocaleString("en")} frames and ${sk.drops} reconnects in ${sk.seconds.toFixed(0)} s; ${sk.orders.toLocaleString("en")} order callbacks; peak sockets of this LP on the simulator at any time: **${sk.peakSockets}** (goal: 1). Goal: memory flat after warm-up.`);
 say();
+
+// ---- 5. the worst frame ---------------------------------------------------------------------
+say("## The worst frame (Node)");
+say();
+say("A hostile `init` within the 1 MiB frame limit: minimal orders (`{\"id\":N}`, amounts unreadable) in scrambled id order. The time is the socket's message handler around LpClient's own (how long Node's event loop is blocked), best of 5. Goal: ≤ 50 ms for the largest, growing linearly (issue 14; before the linear resync, 70,000 orders took 2,363 ms, 33.8 µs per order).");
+say();
+table(["orders", "frame bytes", "ms", "ns per order", "book after"], (await worstFrame(LpClient)).map(([n, bytes, ms, ns, book]) => [
+  n.toLocaleString("en"), bytes.toLocaleString("en"), ms.toFixed(1), Math.round(ns).toLocaleString("en"), book.toLocaleString("en"),
+]));
 
 if (PICK === null) {
   writeFileSync(path.join(ROOT, "BENCHMARKS.md"), out.join("\n") + "\n");
