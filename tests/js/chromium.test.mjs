@@ -18,7 +18,8 @@ after(async () => {
 
 for (const name of Object.keys(scenarios)) {
   test(`chromium: ${name}`, async () => {
-    const sim = await startSim(["--complete-after-ms", "200"]);
+    // The page drives the simulator's control API from its own origin: allowed explicitly.
+    const sim = await startSim(["--complete-after-ms", "200", "--control-cors-origin", server.url]);
     const page = await browser.newPage();
     const problems = [];
     page.on("pageerror", (e) => problems.push(e.message));
