@@ -5,7 +5,10 @@ import { startSim, ROOT } from "../tests/js/sim.mjs";
 import { serveStatic } from "../tests/js/static.mjs";
 
 const rate = process.env.DEMO_RATE ?? "0.5";
-const sim = await startSim(["--rate", rate, "--initial-orders", "8", "--seed", String(Date.now() % 100000), "--complete-after-ms", "5000"]);
+// Competitors take a share of the orders, over HTTP (no broadcast: stale rows) and over
+// the socket (order_taken), as in production: a newcomer sees races and losses.
+const competition = ["--competitors", process.env.DEMO_COMPETITORS ?? "3", "--competitor-share", "0.6", "--competitor-ws-share", "0.5"];
+const sim = await startSim(["--rate", rate, "--initial-orders", "8", "--seed", String(Date.now() % 100000), "--complete-after-ms", "5000", ...competition]);
 const site = {
   mounts: { "/pkg/": path.join(ROOT, "pkg") },
   files: { "/config.json": JSON.stringify({ apiUrl: sim.base, demoKeys: ["lp_a1b2c3d4", "lp_e5f6a7b8"] }) },
