@@ -5,11 +5,8 @@
 // Journal entry states: pending (written before the claim is sent) → claimed | lost |
 // failed | released (reconciled: the claim never landed) ; claimed → fiat_sent → completed.
 import { DurableObject } from "cloudflare:workers";
-import { initSync, LpClient } from "../pkg/rampwire_lp.js";
-import wasm from "../pkg/rampwire_lp_bg.wasm";
+import { LpClient } from "rampwire-lp";
 import { parsePolicy, describePolicy, refusal } from "./policy.mjs";
-
-initSync({ module: wasm });
 
 const OPEN_STATES = new Set(["pending", "claimed", "fiat_sent"]);
 const SPENT_STATES = new Set(["pending", "claimed", "fiat_sent", "completed"]);

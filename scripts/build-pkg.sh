@@ -20,3 +20,8 @@ fi
 grep -E "^(error|warning)(\[|:)" "$log" | grep -v "failed to get wasm-pack version" || true
 rm -f "$log"
 node scripts/pkg-manifest.mjs
+# The repository resolves `rampwire-lp` to pkg/ as an installed package would (exports and
+# conditions): edge/bot.mjs imports it so, and wrangler, the tests and the README's
+# snippets with it. (npm ci removes the link; every build makes it again.)
+mkdir -p node_modules
+ln -sfn ../pkg node_modules/rampwire-lp

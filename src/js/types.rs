@@ -30,6 +30,8 @@ export interface LpClientOptions {
   connectTimeoutMs?: number;
   /** Limit for one HTTP request and a WebSocket claim's answer (default 10000). */
   requestTimeoutMs?: number;
+  /** Largest REST answer body read, in bytes (default 1048576, 1 MiB); a longer one is an error. */
+  maxBodyBytes?: number;
   /** Most orders kept in the book (default 1000). */
   bookCapacity?: number;
   /** Permit ws:// and http:// to hosts other than loopback (default false). */
@@ -57,23 +59,35 @@ export interface OrderFilter {
   maxAmountUsd?: number;
 }
 
+/**
+ * An order's status. The lifecycle is `open → claimed → fiat_sent → completed`; `expired`
+ * and `cancelled` may occur.
+ */
+export type OrderStatus = "open" | "claimed" | "fiat_sent" | "completed" | "expired" | "cancelled";
+
 /** A sell order, with the provider's wire field names. */
 export interface Order {
   id: number;
-  amount_fiat: number;
+  /** `null`: the server sent something unreadable (such an order never passes an amount limit). */
+  amount_fiat: number | null;
   currency: string;
-  amount_usd: number;
+  /** `null`: the server sent something unreadable (such an order never passes an amount limit). */
+  amount_usd: number | null;
   crypto_symbol: string;
   crypto_chain: string;
-  status: string;
+  /** One of `OrderStatus`, or a status this version does not know (kept as sent). */
+  status: OrderStatus | (string & {});
   created_at: string;
 }
+
+/** How the fiat is paid: the rails seen so far, or another the server names. */
+export type PayeeRail = "mpesa" | "mobile_money" | "bank_transfer" | (string & {});
 
 /** Who gets the fiat (present for the LP that claimed the order). */
 export interface Payee {
   name: string;
   account: string;
-  rail: string;
+  rail: PayeeRail;
 }
 
 /** An order as the REST API returns it; extra server fields are kept. */
@@ -87,12 +101,22 @@ export interface RestOrder extends Order {
 export type ConnectionState =
   | "idle" | "connecting" | "authenticating" | "live" | "reconnecting" | "closed" | "failed";
 
+/**
+ * What class of failure an `LpError` is. `unknown`: a claim or fiat-sent whose outcome
+ * could not be established (check `GET /api/orders/{id}`, e.g. `getOrder(id)`: the server
+ * may well have done it). `not_initialized`: `new LpClient` before `await init()`.
+ */
 export type LpErrorKind =
   | "unauthorized" | "rate_limited" | "not_owner" | "conflict" | "not_found" | "network"
-  | "timeout" | "server" | "protocol" | "invalid_argument" | "closed";
+  | "timeout" | "server" | "protocol" | "invalid_argument" | "closed" | "unknown"
+  | "not_initialized";
 
-/** Every error this package throws or reports: an `Error` with `name === "LpError"`. */
-export interface LpError extends Error {
+/**
+ * Every error this package throws or reports: an `Error` with `name === "LpError"`
+ * (`e instanceof LpError` works). Its message never contains the key.
+ */
+export class LpError extends Error {
+  constructor(kind: LpErrorKind, message: string, status?: number, orderId?: number);
   name: "LpError";
   kind: LpErrorKind;
   /** HTTP status, when the error came from an HTTP answer. */
@@ -143,13 +167,42 @@ export interface LpClientEvents {
   error: LpError;
 }
 
+/** `claim()`'s outcome: when ours, the order as the server answered it. */
 export type ClaimResult =
-  | { status: "claimed"; order?: RestOrder; orderId?: number }
+  | { status: "claimed"; order: RestOrder }
+  | { status: "taken"; orderId: number };
+
+/**
+ * `claimWs()`'s outcome: the socket's `claimed` carries only the id; `order` is there when
+ * the outcome had to be established over HTTP.
+ */
+export type WsClaimResult =
+  | { status: "claimed"; orderId?: number; order?: RestOrder }
   | { status: "taken"; orderId: number };
 
 export interface WaitOptions {
   intervalMs?: number;
   timeoutMs?: number;
+}
+
+/** `WebAssembly.Module` where the project's libraries declare it (DOM, Workers, Node), else `object`. */
+export type WasmModule = typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : object;
+/** `WebAssembly.Memory` where the project's libraries declare it, else `object`. */
+export type WasmMemory = typeof globalThis extends { WebAssembly: { Memory: { prototype: infer M } } } ? M : object;
+/** Bytes of a module (what DOM calls `BufferSource`). */
+export type BufferSourceLike = ArrayBuffer | ArrayBufferView;
+/** Where `init()` fetches the module from: a URL or a `Response` (types from the project's libraries). */
+export type RequestLike =
+  | string
+  | (typeof globalThis extends { URL: { prototype: infer U } } ? U : never)
+  | (typeof globalThis extends { Request: { prototype: infer R } } ? R : never)
+  | (typeof globalThis extends { Response: { prototype: infer R } } ? R : never);
+
+declare global {
+  interface SymbolConstructor {
+    /** `Symbol.dispose` (lib esnext.disposable), declared so the types need no such lib. */
+    readonly dispose: unique symbol;
+  }
 }
 
 export interface LpClient {

@@ -1,31 +1,79 @@
-// Bundle budget (issue #7): the optimised release pkg/ must stay within 60 KB gzip -9 for
-// the wasm and its JS glue together, as shipped (a deterministic budget, so a test).
+// Bundle budget (issues #7, #16): what ONE runtime loads from the optimised release pkg/ —
+// its entry, the JS it imports and the wasm (a file of its own, or inlined) — must stay
+// within 60 KB gzip -9, for every entry of package.json's exports (a deterministic budget,
+// so a test). Source maps and declarations are not loaded at run time and do not count.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, existsSync } from "node:fs";
 import { gzipSync } from "node:zlib";
+import path from "node:path";
+import { ROOT } from "./sim.mjs";
 
 const BUDGET = 60_000;
+const PKG = path.join(ROOT, "pkg");
+const WASM = "rampwire_lp_bg.wasm";
 
-function shipped(dir = "pkg") {
-  const files = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const path = `${dir}/${e.name}`;
-    if (e.isDirectory()) files.push(...shipped(path));
-    else if (/\.(js|wasm)$/.test(e.name)) files.push(path);
+/**
+ * What each runtime loads: its entry (with the JS it imports) and the wasm file when it
+ * fetches or imports one (node.cjs and inline.js carry the module inside).
+ */
+const LOADS = {
+  "workerd (Cloudflare Workers)": ["workerd.js", WASM],
+  "node import": ["node.mjs"],
+  "node require": ["node.cjs"],
+  "browser, bundler that emits the .wasm (webpack, Vite/Parcel builds)": ["rampwire_lp.js", WASM],
+  "browser, .wasm inlined (esbuild, dev servers, other runtimes)": ["inline.js"],
+  "slim (the module loaded by the user)": ["rampwire_lp.js", WASM],
+};
+
+const gz = (file) => gzipSync(readFileSync(path.join(PKG, file)), { level: 9 }).length;
+
+/** The package's own JS files `file` imports (relative specifiers), transitively. */
+function graph(file, seen = new Set()) {
+  if (seen.has(file)) return seen;
+  seen.add(file);
+  const text = readFileSync(path.join(PKG, file), "utf8");
+  for (const m of text.matchAll(/(?:\bfrom\s*|\bimport\s*|\brequire\()\s*["'](\.\.?\/[^"']+)["']/g)) {
+    const dep = path.posix.join(path.posix.dirname(file), m[1]);
+    if (!dep.endsWith(".wasm")) graph(dep, seen);
   }
-  return files;
+  return seen;
 }
 
-test("wasm + JS glue ≤ 60 KB gzip -9", () => {
-  const files = shipped();
-  assert.ok(files.some((f) => f.endsWith(".wasm")), "pkg/ holds the wasm (run scripts/build-pkg.sh)");
-  let total = 0;
-  for (const f of files) {
-    const gz = gzipSync(readFileSync(f), { level: 9 }).length;
-    total += gz;
-    console.log(`${f}: ${gz} B gzip`);
+/** Every file an exports condition can point at (types excluded). */
+function exportTargets(node, out = new Set()) {
+  if (typeof node === "string") out.add(node.replace(/^\.\//, ""));
+  else for (const [k, v] of Object.entries(node)) if (k !== "types") exportTargets(v, out);
+  return out;
+}
+
+test("every exports entry is accounted for in the budget table", () => {
+  assert.ok(existsSync(path.join(PKG, WASM)), "pkg/ holds the wasm (run scripts/build-pkg.sh)");
+  const { exports } = JSON.parse(readFileSync(path.join(PKG, "package.json"), "utf8"));
+  const budgeted = new Set(Object.values(LOADS).map((files) => files[0]));
+  for (const target of exportTargets(exports)) {
+    if (target.endsWith(".wasm") || target === "package.json" || target.startsWith("edge/")) continue;
+    assert.ok(budgeted.has(target), `exports target ${target} has a row in LOADS`);
   }
-  console.log(`total: ${total} B gzip (budget ${BUDGET})`);
-  assert.ok(total <= BUDGET, `${total} B gzip is over the ${BUDGET} B budget`);
+});
+
+for (const [runtime, files] of Object.entries(LOADS)) {
+  test(`${runtime}: entry + JS + wasm ≤ 60 KB gzip -9`, () => {
+    const js = [...graph(files[0])];
+    const all = [...js, ...files.slice(1)];
+    let total = 0;
+    const parts = all.map((f) => {
+      const n = gz(f);
+      total += n;
+      return `${f} ${n}`;
+    });
+    console.log(`${runtime}: ${total} B gzip (${parts.join(" + ")}; budget ${BUDGET})`);
+    assert.ok(total <= BUDGET, `${runtime}: ${total} B gzip is over the ${BUDGET} B budget`);
+  });
+}
+
+test("rampwire-lp/edge (the bot application, not a runtime entry: printed, not budgeted)", () => {
+  const js = [...graph("edge/index.js")];
+  const total = [...js, WASM].reduce((n, f) => n + gz(f), 0);
+  console.log(`rampwire-lp/edge: ${total} B gzip (${js.join(", ")}, ${WASM})`);
 });

@@ -1,16 +1,14 @@
-// The scenarios in Node, against the optimised release package in pkg/.
+// The scenarios in Node, against the optimised release package in pkg/ (its Node entry,
+// which instantiates the module on import).
 // Node 20 needs --experimental-websocket (the test command passes it); Node 22+ has WebSocket.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import http from "node:http";
-import { initSync, LpClient } from "../../pkg/rampwire_lp.js";
+import { LpClient } from "rampwire-lp";
 import { WebSocket as WsWebSocket } from "ws";
 import { scenarios, KEY } from "./scenarios.mjs";
 import { startSim, ROOT } from "./sim.mjs";
 import { control } from "./control.mjs";
-
-initSync({ module: readFileSync(`${ROOT}/pkg/rampwire_lp_bg.wasm`) });
 
 for (const [name, run] of Object.entries(scenarios)) {
   test(`node: ${name}`, async () => {

@@ -1,6 +1,7 @@
 // Runs the README's three snippets (```js readme=browser|node|worker) against rampwire-sim,
-// as written except for the API URL and key (and, in workerd, which has no package
-// resolution without a bundler, the two import specifiers mapped to pkg/).
+// as written except for the API URL and key; `rampwire-lp` resolves to pkg/ by name (Node:
+// a node_modules link; Chromium: an import map; workerd: bundled as wrangler does). Each
+// must claim an order open before it connected (the first init) as well as a new one.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync, mkdirSync, symlinkSync, rmSync } from "node:fs";
@@ -33,6 +34,7 @@ test("README node snippet: claims, marks fiat sent, waits for completed", async 
   mkdirSync(path.join(dir, "node_modules"), { recursive: true });
   symlinkSync(path.join(ROOT, "pkg"), path.join(dir, "node_modules/rampwire-lp"));
   writeFileSync(path.join(dir, "bot.mjs"), snippet("node").replace("https://api.rampwire.app", sim.base));
+  const early = await sim.order({ currency: "KES", amount_fiat: 3000 });
   const flags = Number(process.versions.node.split(".")[0]) >= 22 ? [] : ["--experimental-websocket"];
   const bot = spawn(process.execPath, [...flags, "bot.mjs"], { cwd: dir, env: { ...process.env, LP_KEY: KEY }, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
@@ -43,7 +45,8 @@ test("README node snippet: claims, marks fiat sent, waits for completed", async 
     const big = await sim.order({ currency: "KES", amount_fiat: 50000 });
     const o = await sim.order({ currency: "KES", amount_fiat: 5000 });
     await claimedBy12(sim, o.id, ["completed"]);
-    await until(() => out.includes(`completed ${o.id}`), 5000, "the bot's log line");
+    await claimedBy12(sim, early.id, ["completed"]);
+    await until(() => out.includes(`completed ${o.id}`) && out.includes(`completed ${early.id}`), 5000, "the bot's log lines");
     assert.equal((await sim.get(`/_sim/orders/${big.id}`)).status, "open", "over the limit: skipped");
     assert.ok(!out.includes(KEY), "the key is never printed");
   } finally {
@@ -58,6 +61,7 @@ test("README browser snippet: claims and marks fiat sent in Chromium", async () 
   const html = `<!doctype html><script type="importmap">{"imports":{"rampwire-lp":"/pkg/rampwire_lp.js"}}</script><script type="module" src="/readme.mjs"></script>`;
   const web = await serveStatic(path.join(ROOT, "www"), { mounts: { "/pkg/": path.join(ROOT, "pkg") }, files: { "/readme.html": html, "/readme.mjs": code } });
   const browser = await launchChromium();
+  const early = await sim.order({ currency: "KES", amount_fiat: 4000 });
   try {
     const page = await browser.newPage();
     const errors = [];
@@ -66,6 +70,7 @@ test("README browser snippet: claims and marks fiat sent in Chromium", async () 
     await until(async () => (await sim.get("/_sim/connections")).by_lp["12"] === 1, 10000, "the page to connect");
     const o = await sim.order({ currency: "KES", amount_fiat: 7000 });
     await claimedBy12(sim, o.id, ["fiat_sent", "completed"]);
+    await claimedBy12(sim, early.id, ["fiat_sent", "completed"]);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
@@ -78,10 +83,7 @@ test("README worker snippet: claims the newest open order in workerd", async () 
   const sim = await startSim([]);
   const dir = path.join(ROOT, "target/readme-worker");
   mkdirSync(dir, { recursive: true });
-  const code = snippet("worker")
-    .replace('"rampwire-lp/rampwire_lp_bg.wasm"', '"../../pkg/rampwire_lp_bg.wasm"')
-    .replace('"rampwire-lp"', '"../../pkg/rampwire_lp.js"');
-  writeFileSync(path.join(dir, "worker.mjs"), code);
+  writeFileSync(path.join(dir, "worker.mjs"), snippet("worker"));
   const mf = await workerd(path.join(dir, "worker.mjs"), { API_URL: sim.base, LP_KEY: KEY });
   try {
     const o = await sim.order({ currency: "ZAR" });

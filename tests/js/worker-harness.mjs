@@ -1,10 +1,7 @@
-// A Worker that runs one scenario per request, loading the release package the way
-// Workers require: a compiled WebAssembly.Module import and initSync at top level.
-import { initSync, LpClient } from "../../pkg/rampwire_lp.js";
-import wasm from "../../pkg/rampwire_lp_bg.wasm";
+// A Worker that runs one scenario per request, with the release package as a Worker
+// imports it: its `workerd` entry instantiates the module (bundled as wrangler does: workerd.mjs).
+import { LpClient } from "rampwire-lp";
 import { scenarios } from "./scenarios.mjs";
-
-initSync({ module: wasm });
 
 export default {
   async fetch(request) {
