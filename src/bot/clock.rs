@@ -1,0 +1,78 @@
+//! The engine's clocks, all derived from the wall-clock times the driver passes in.
+//!
+//! The wall clock can jump. So timers do not run on it directly:
+//! - `mono` advances by the time between two inputs, never backwards (a jump back costs
+//!   no time: timers keep their pace) and at most [`MAX_STEP_MS`] per input (the engine
+//!   never asks to be woken further ahead, so an on-time driver is credited in full).
+//!   GET schedules and rate limits run on it.
+//! - `guard` advances the same way but at most `guard_step` (half the request timeout)
+//!   per input. It times the one rule where running fast would lose money: "no claim
+//!   request of ours can still land" (2 × the request timeout after the last one could
+//!   have been sent). A forward jump then counts for at most half a timeout, however
+//!   large, so a request still travelling cannot be taken for one that never landed.
+//!
+//! Both are in-memory only; times written to the journal are wall-clock.
+
+/// Most time one input adds to `mono`.
+pub const MAX_STEP_MS: u64 = 60_000;
+
+/// The wall clock as last seen, and the two derived clocks.
+#[derive(Debug, Clone)]
+pub struct Clock {
+    wall: u64,
+    mono: u64,
+    guard: u64,
+    guard_step: u64,
+    started: bool,
+}
+
+impl Clock {
+    /// A clock whose guard advances at most `guard_step` ms per input.
+    pub fn new(guard_step: u64) -> Self {
+        Clock {
+            wall: 0,
+            mono: 0,
+            guard: 0,
+            guard_step: guard_step.max(1),
+            started: false,
+        }
+    }
+
+    /// An input arrived at wall time `now`.
+    pub fn advance(&mut self, now: u64) {
+        if !self.started {
+            self.started = true;
+            self.wall = now;
+            return;
+        }
+        let d = now.saturating_sub(self.wall);
+        self.wall = now;
+        self.mono = self.mono.saturating_add(d.min(MAX_STEP_MS));
+        self.guard = self.guard.saturating_add(d.min(self.guard_step));
+    }
+
+    /// The latest wall-clock time passed in.
+    pub fn wall(&self) -> u64 {
+        self.wall
+    }
+
+    /// Monotonic ms (schedules, rate limits).
+    pub fn mono(&self) -> u64 {
+        self.mono
+    }
+
+    /// Guarded ms (the landing rule).
+    pub fn guard(&self) -> u64 {
+        self.guard
+    }
+
+    /// Most the guard clock advances per input.
+    pub fn guard_step(&self) -> u64 {
+        self.guard_step
+    }
+
+    /// The wall time at which `mono` will reach `deadline`, if time runs normally.
+    pub fn wall_at(&self, deadline: u64) -> u64 {
+        self.wall.saturating_add(deadline.saturating_sub(self.mono))
+    }
+}

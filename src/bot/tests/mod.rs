@@ -1,0 +1,3 @@
+//! Unit tests and the deterministic simulation.
+
+mod settings_tests;
