@@ -822,8 +822,10 @@ impl Engine {
         let me = self.lp_id;
         let outcome = match view {
             View::Open => {
+                // Persisted: the window's lower bound must survive a restart.
                 e.open_seen_at = Some(at);
-                self.journal.put(e.clone());
+                e.updated_at = at;
+                self.persist(e.clone());
                 None
             }
             View::Closed(GoneReason::Expired) => Some(DryOutcome::Expired { at }),

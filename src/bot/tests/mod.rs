@@ -1,3 +1,5 @@
 //! Unit tests and the deterministic simulation.
 
+mod engine_tests;
 mod settings_tests;
+mod support;
