@@ -79,7 +79,17 @@ for (const [source, output, format, bundle, define] of outputs) {
     logLevel: "warning",
     outfile: pkg(output),
   });
-  const js = r.outputFiles.find((f) => f.path.endsWith(output)).text;
+  let js = r.outputFiles.find((f) => f.path.endsWith(output)).text;
+  if (bundle) {
+    // esbuild hoists `class LpClient` into `var LpClient = class {`, whose name is only
+    // inferred from the binding: a user's bundler that renames the binding (esbuild's
+    // LpClient2) renames the class. Named class expressions keep their names.
+    for (const name of ["LpClient", "LpError"]) {
+      const re = new RegExp(`var ${name} = class (?=extends |\\{)`);
+      if (!re.test(js)) throw new Error(`pkg-manifest: no \`var ${name} = class\` in the ${output} bundle`);
+      js = js.replace(re, `var ${name} = class ${name} `);
+    }
+  }
   const map = JSON.parse(r.outputFiles.find((f) => f.path.endsWith(".map")).text);
   results.push([output, js, map, format]);
 }
@@ -98,9 +108,12 @@ for (const [output, js, map, format] of results) {
     ecma: 2022,
     compress: { passes: 2 },
     // The public classes keep their names: `LpClient.name`, stack traces, console.log.
-    mangle: { keep_classnames: true, reserved: ["LpClient", "LpError"] },
+    mangle: { reserved: ["LpClient", "LpError"] },
+    keep_classnames: /^Lp(Client|Error)$/,
     toplevel: true,
-    format: { comments: false },
+    // Short lines: Node prints the source line of an uncaught error, and a one-line file
+    // is a 70 KB line (a newline costs what a semicolon does).
+    format: { comments: false, max_line_len: 400, semicolons: false },
     sourceMap: { content: map, filename: output, url: `${output}.map` },
   });
   writeFileSync(pkg(output), min.code);
