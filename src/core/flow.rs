@@ -181,7 +181,8 @@ impl Flow {
                     }
                     return self.check_again(e);
                 }
-                let verdict = OrderState::parse(&body).map(|s| rest::reconcile(&s, my_lp_id));
+                let verdict =
+                    OrderState::parse_for(&body, id).map(|s| rest::reconcile(&s, my_lp_id));
                 match verdict {
                     Ok(Reconciled::Ours) => done(Outcome::Claimed(body)),
                     Ok(Reconciled::Taken) => done(Outcome::Taken),
@@ -217,7 +218,7 @@ impl Flow {
                     status: 200..=299,
                     body,
                 },
-            ) if OrderState::parse(&body)
+            ) if OrderState::parse_for(&body, id)
                 .is_ok_and(|s| matches!(s.status.as_str(), "fiat_sent" | "completed")) =>
             {
                 done(Outcome::Order(body))
@@ -229,7 +230,7 @@ impl Flow {
                     status: 200..=299,
                     body,
                 },
-            ) if OrderState::parse(&body).is_ok() => {
+            ) if OrderState::parse_for(&body, id).is_ok() => {
                 let mut e = self.last.take().unwrap_or_else(|| {
                     LpError::new(ErrorKind::Network, "fiat-sent failed").with_order(id)
                 });
@@ -245,7 +246,7 @@ impl Flow {
                 if !(200..300).contains(&status) {
                     return Step::Done(Err(fail(Operation::GetOrder(id), status, &body)));
                 }
-                match OrderState::parse(&body) {
+                match OrderState::parse_for(&body, id) {
                     Ok(_) => done(Outcome::Order(body)),
                     Err(e) => Step::Done(Err(e)),
                 }
@@ -368,7 +369,7 @@ impl Flow {
             Input::Answer {
                 status: 200..=299,
                 body,
-            } => match OrderState::parse(&body) {
+            } => match OrderState::parse_for(&body, self.id) {
                 Ok(s) if s.status == *want => return done(Outcome::Order(body)),
                 Ok(s) if matches!(s.status.as_str(), "cancelled" | "canceled" | "expired") => {
                     let mut m = String::from("the order ended as ");

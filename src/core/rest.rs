@@ -10,7 +10,7 @@
 
 use super::config::Config;
 use super::error::{ErrorKind, LpError};
-use super::wire::{object_fields, push_u64, truncate, OrderId};
+use super::wire::{object_fields, push_u64, truncate, OrderId, Scalar};
 
 /// An HTTP method this client uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,6 +93,9 @@ pub struct OrderState {
     pub status: String,
     /// The LP that claimed it; null while open.
     pub lp_id: Option<u64>,
+    /// `lp_id` is there but is not an id (`12.5`, `"12abc"`, `null`, `{}`): the answer
+    /// names an owner nobody can read.
+    pub lp_id_unreadable: bool,
 }
 
 impl OrderState {
@@ -105,11 +108,27 @@ impl OrderState {
             )
         };
         let [id, status, lp_id] = object_fields(body, ["id", "status", "lp_id"]).ok_or_else(bad)?;
+        let owner = lp_id.id();
         Ok(OrderState {
             id: id.id().ok_or_else(bad)?,
             status: status.text().into_owned(),
-            lp_id: lp_id.id(),
+            lp_id: owner,
+            lp_id_unreadable: owner.is_none() && !matches!(lp_id, Scalar::Absent),
         })
+    }
+
+    /// Parses the answer about order `id`; an answer about another order proves nothing
+    /// about this one and is an error.
+    pub fn parse_for(body: &str, id: OrderId) -> Result<Self, LpError> {
+        let s = Self::parse(body)?;
+        if s.id == id {
+            return Ok(s);
+        }
+        let mut m = String::from("the server answered about order ");
+        push_u64(&mut m, s.id);
+        m.push_str(", not ");
+        push_u64(&mut m, id);
+        Err(LpError::new(ErrorKind::Protocol, m).with_order(id))
     }
 }
 
@@ -221,6 +240,9 @@ fn won_proof(body: &str, order_id: OrderId, my_lp_id: Option<u64>) -> Option<&'s
     }
     if order.status == "open" {
         return Some("its body says the order is still open");
+    }
+    if order.lp_id_unreadable {
+        return Some("its body's lp_id is not an id");
     }
     match (order.lp_id, my_lp_id) {
         (Some(owner), Some(me)) if owner != me => Some("its body names another LP as the owner"),

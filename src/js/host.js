@@ -438,9 +438,11 @@ export class Host {
     return new Promise((resolve, reject) => {
       let code = FAILED;
       let timer;
+      let done = false;
       const fail = (e) => {
         clearTimeout(timer);
-        reject([code, String((e && e.message) || "request failed")]);
+        if (!done) reject([code, String((e && e.message) || "request failed")]);
+        done = true;
       };
       const tls = url.startsWith("https:") ? 1 : 0;
       let req;
@@ -459,12 +461,17 @@ export class Host {
           size += chunk.length;
           if (size > this.maxBody) {
             code = BODY_TOO_LARGE;
-            req.destroy(new Error("answer body too large"));
+            fail(new Error("answer body too large"));
+            // No error argument: a keep-alive socket whose answer already ended has no
+            // `error` listener left, and an unheard error would end the process.
+            req.destroy();
+            res.destroy();
           } else chunks.push(chunk);
         });
         res.on("end", () => {
           clearTimeout(timer);
-          resolve([res.statusCode, chunks.length === 1 ? decoder.decode(chunks[0]) : decoder.decode(Buffer.concat(chunks))]);
+          if (!done) resolve([res.statusCode, chunks.length === 1 ? decoder.decode(chunks[0]) : decoder.decode(Buffer.concat(chunks))]);
+          done = true;
         });
         res.on("error", fail);
         res.on("close", () => res.complete || fail(new Error("the connection closed before the answer was complete")));

@@ -84,6 +84,8 @@ mod tests {
             CANONICAL.replace("12900", "-0"),
             CANONICAL.replace("100.5", "1E-2"),
             CANONICAL.replace("100.5", "123456789012345678"),
+            // Beyond f64: valid JSON, an unreadable amount (None) either way.
+            CANONICAL.replace("12900", "1e999"),
             CANONICAL.replace("\"KES\"", "\"\""),
             CANONICAL.replace("usdt", "ÜSDT ✓"),
             CANONICAL.replace(":100001", ": 100001"),
@@ -118,7 +120,6 @@ mod tests {
             CANONICAL.replace("100001", "\"100001\""),
             CANONICAL.replace("12900", "\"12900\""),
             CANONICAL.replace("12900", "012900"),
-            CANONICAL.replace("12900", "1e999"),
             CANONICAL.replace("\"trx\"", "null"),
             CANONICAL.replace("\"open\"", "\"op\nen\""),
             format!("{CANONICAL},"),

@@ -427,8 +427,10 @@ fn read_fields<'a>(text: &'a str, names: &[&str], out: &mut [Scalar<'a>]) -> Opt
 
 /// Any value, reduced to what the tolerant conversions need; containers are skipped.
 pub enum Scalar<'a> {
-    /// Missing, null, a boolean or a container.
+    /// Missing.
     Absent,
+    /// Present, but null, a boolean or a container: no number or text in it.
+    Other,
     /// A number token.
     Number(&'a str),
     /// A string.
@@ -442,7 +444,7 @@ fn scalar<'a>(r: &mut Reader<'a>) -> Res<Scalar<'a>> {
         Value::Str(s) => Scalar::Text(s.value()),
         v => {
             r.skip(v)?;
-            Scalar::Absent
+            Scalar::Other
         }
     })
 }
@@ -464,7 +466,7 @@ impl<'a> Scalar<'a> {
                 let s = s.trim();
                 json::to_u64(s.strip_prefix('+').unwrap_or(s))
             }
-            Scalar::Absent => None,
+            Scalar::Absent | Scalar::Other => None,
         }
     }
 
@@ -474,7 +476,7 @@ impl<'a> Scalar<'a> {
         match self {
             Scalar::Number(t) => json::to_f64(t),
             Scalar::Text(s) => json::to_f64(s.trim()),
-            Scalar::Absent => None,
+            Scalar::Absent | Scalar::Other => None,
         }
     }
 

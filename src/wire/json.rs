@@ -346,11 +346,10 @@ impl<'a> Reader<'a> {
             }
         }
         let text = self.src.get(start..i).unwrap_or_default();
-        // Like serde_json, a number beyond f64's range is not accepted. Only a long
-        // integer part or an exponent can get there, so only those are parsed here.
-        if (exponent || int_digits > 300) && to_f64(text).is_none() {
-            return Err(self.err_at(start));
-        }
+        // Unlike serde_json, a number beyond f64's range (`1e400`) is valid JSON here, as
+        // the grammar says: its value is unreadable (`to_f64` is `None`), so an amount reads
+        // as null and fails closed, and the rest of the frame (the order) is not lost.
+        let _ = (exponent, int_digits);
         self.pos = i;
         Ok(text)
     }

@@ -340,7 +340,7 @@ test('3d. owner ids compare as numbers: GET "lp_id":"12" is ours, "99" is not', 
   assert.equal(srv.count("GET", getPath(433)), 0, '"12" in the answer is proof enough');
 });
 
-test("3e. a 2xx claim answer whose lp_id is present but not an id (12.5, \"12abc\", true, {}, [12], null) is not proof: checked with GET", { todo: "such an lp_id reads as absent, so the answer counts as won: claim() says claimed while the body it returns names owner 12.5 / \"12abc\" / null" }, async (t) => {
+test("3e. a 2xx claim answer whose lp_id is present but not an id (12.5, \"12abc\", true, {}, [12], null) is not proof: checked with GET", async (t) => {
   const srv = await hostile(t);
   const owners = [12.5, "12abc", true, {}, [12], null];
   owners.forEach((lp, i) => {
@@ -357,7 +357,7 @@ test("3e. a 2xx claim answer whose lp_id is present but not an id (12.5, \"12abc
   assert.deepEqual(wrong, [], "each answer checked with GET (which says lp 99)");
 });
 
-test("3f. a GET that answers about another order proves nothing (claim check, fiat-sent confirmation, waitForStatus)", { todo: "the check does not compare the answer's id: GET /api/orders/451 answered with order 999 owned by us reports 451 claimed (with order 999); a fiat-sent of 452 resolves with order 9452's fiat_sent; waitForStatus(453) resolves with order 9453" }, async (t) => {
+test("3f. a GET that answers about another order proves nothing (claim check, fiat-sent confirmation, waitForStatus)", async (t) => {
   const srv = await hostile(t);
   srv.on("POST", claimPath(451), { status: 503 });
   srv.on("GET", getPath(451), { body: owned(999) }, { body: owned(451, 99) });
@@ -654,7 +654,7 @@ async function amountClients(t) {
   return { srv, plain, capped, evs, send };
 }
 
-test("6b. an amount out of f64 range (1e400, -1e400): null, named in one error, never past a limit (issue #14 §1)", { todo: "1e400 refuses the whole frame as invalid JSON: the order is lost and the error names neither order nor field" }, async (t) => {
+test("6b. an amount out of f64 range (1e400, -1e400): null, named in one error, never past a limit (issue #14 §1)", async (t) => {
   const { evs, send } = await amountClients(t);
   await send([frame(661, "1e400"), scanned(662, "1e400"), frame(663, "1000", "-1e400"), scanned(664, "-1e400")]);
   const [plain, capped] = evs.map((e) => new Map(e.of("order").map((o) => [o.id, o])));
@@ -736,7 +736,7 @@ test("7. REST bodies capped while streaming: 600 MB does not crash Node, 200 MB 
   noUncaught(mark);
 });
 
-test("7c. maxBodyBytes 4096: a 5000-byte answer proves nothing (checked by GET), a 4000-byte one is read; Node does not crash", { todo: "an over-cap body that arrives whole in the first read (any body < ~64 KiB, so any maxBodyBytes below that) crashes Node: host.js's req.destroy(err) in the data handler destroys the keep-alive socket after the response completed, and the Socket emits 'error' with no listener (uncaught)" }, async (t) => {
+test("7c. maxBodyBytes 4096: a 5000-byte answer proves nothing (checked by GET), a 4000-byte one is read; Node does not crash", async (t) => {
   const srv = await hostile(t);
   srv.on("POST", claimPath(706), { body: sized(owned(706), 5000) });
   srv.on("GET", getPath(706), { body: owned(706, 99) });

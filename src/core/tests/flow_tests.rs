@@ -321,3 +321,45 @@ fn abandoned_flows_say_unknown_when_the_server_may_have_acted() {
         }
     }
 }
+
+/// An answer about another order proves nothing about this one: never a claim, an order
+/// marked, or a status reached on its word.
+#[test]
+fn answers_about_another_order_prove_nothing() {
+    let other = r#"{"id":999,"status":"claimed","lp_id":12}"#;
+    let (mut r, _) = Run::new(FlowKind::Claim);
+    assert_eq!(fetch(&r.feed(ans(503, ""))), GET);
+    assert!(
+        matches!(r.feed(ans(200, other)), Step::Sleep(_)),
+        "checked again"
+    );
+    assert_eq!(fetch(&r.feed(Input::Wake)), GET);
+    assert_eq!(
+        r.feed(ans(200, &order("claimed", Some(99)))),
+        Step::Done(Ok(Outcome::Taken))
+    );
+    // Fiat-sent: the confirmation must be about this order.
+    let (mut r, _) = Run::new(FlowKind::FiatSent);
+    r.feed(ans(503, ""));
+    let Step::Done(Err(e)) = r.feed(ans(200, r#"{"id":9452,"status":"fiat_sent","lp_id":12}"#))
+    else {
+        panic!()
+    };
+    assert_eq!(e.kind, ErrorKind::Unknown);
+    // A lookup answered with another order is an error, not that order.
+    let (mut r, _) = Run::new(FlowKind::GetOrder);
+    let Step::Done(Err(e)) = r.feed(ans(200, other)) else {
+        panic!()
+    };
+    assert_eq!(e.kind, ErrorKind::Protocol);
+    // And a status is reached only by this order.
+    let (mut r, _) = Run::new(FlowKind::WaitForStatus {
+        status: "completed".into(),
+        interval_ms: 100,
+        timeout_ms: 10_000,
+    });
+    assert_eq!(
+        r.feed(ans(200, r#"{"id":9453,"status":"completed"}"#)),
+        Step::Sleep(100)
+    );
+}

@@ -71,6 +71,8 @@ fn unreadable_amounts_fail_closed_and_are_reported() {
         "null",
         "true",
         r#""1e400""#,
+        "1e400",
+        "-1e400",
         r#""Infinity""#,
         r#""NaN""#,
     ];

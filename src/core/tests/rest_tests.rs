@@ -56,6 +56,12 @@ fn a_2xx_claim_answer_counts_only_as_proof() {
         "not an order"
     );
     assert!(unknown("", Some(12)), "empty");
+    // An owner named, but unreadable: nobody can tell it is us.
+    for lp in ["12.5", r#""12abc""#, "true", "{}", "[12]", "null", "-12"] {
+        let body = format!(r#"{{"id":7,"status":"claimed","lp_id":{lp}}}"#);
+        assert!(unknown(&body, Some(12)), "lp_id {lp}");
+        assert!(unknown(&body, None), "lp_id {lp}, ours unknown");
+    }
     let won = |body: &str, me| claim_verdict(200, body, 7, me, &c) == ClaimVerdict::Won;
     assert!(
         won(r#"{"id":7,"status":"claimed","lp_id":"12"}"#, Some(12)),
@@ -137,6 +143,7 @@ fn reconciliation_never_reports_an_owned_order_as_lost() {
         id: 1,
         status: status.into(),
         lp_id: lp,
+        lp_id_unreadable: false,
     };
     assert_eq!(
         reconcile(&st("claimed", Some(12)), Some(12)),
@@ -174,7 +181,8 @@ fn order_state_parses_tolerantly() {
         OrderState {
             id: 5,
             status: "claimed".into(),
-            lp_id: Some(12)
+            lp_id: Some(12),
+            lp_id_unreadable: false,
         }
     );
     assert_eq!(
