@@ -189,3 +189,13 @@ test("consumer: wrangler Worker project (TypeScript, workers-types, strict) in w
   await tsc("worker-ts/tsconfig.json");
   refusedTyped(await claims("wrangler Worker (TS), workerd", () => worker("worker-ts")));
 });
+
+test("package: npm publish --dry-run is clean (no warning but the login one of a dry run)", async () => {
+  const { stderr } = await run("npm", ["publish", "--dry-run"], { cwd: path.join(ROOT, "pkg") });
+  const warnings = stderr.split("\n").filter((l) => /npm (warn|error)/i.test(l) && !/requires you to be logged in/.test(l));
+  assert.deepEqual(warnings, []);
+  for (const f of ["README.md", "CHANGELOG.md", "LICENSE", "rampwire_lp_bg.wasm", "node.cjs", "workerd.js", "inline.js", "edge/index.js"]) {
+    assert.match(stderr, new RegExp(`\\s${f.replace(".", "\\.")}\\n`), `the tarball holds ${f}`);
+  }
+  matrix.push(["npm publish --dry-run", "clean"]);
+});
