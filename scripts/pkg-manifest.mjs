@@ -138,8 +138,7 @@ dts = replaceOnce(dts, /claimWs\(id: number\): Promise<ClaimResult>;/, "claimWs(
 dts = replaceOnce(dts, /waitForStatus\(id: number, status: string, options: WaitOptions \| undefined\): Promise<RestOrder>;/,
   "waitForStatus(id: number, status: OrderStatus, options?: WaitOptions): Promise<RestOrder>;");
 dts += "\nexport { __wbg_init as init };\n";
-const anyLine = dts.split("\n").find((l) => /(:\s*any\b|=>\s*any\b|<any>|\bany\[\])/.test(l));
-if (anyLine) throw new Error(`pkg-manifest: \`any\` in the declarations: ${anyLine}`);
+// (No `any` in them: tests/js/types.test.mjs checks, rather than stopping the build here.)
 writeFileSync(dtsPath, dts);
 writeFileSync(pkg("rampwire_lp.d.cts"), dts);
 writeFileSync(pkg("rampwire_lp_bg.wasm.d.ts"),
