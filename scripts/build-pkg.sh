@@ -25,3 +25,5 @@ node scripts/pkg-manifest.mjs
 # snippets with it. (npm ci removes the link; every build makes it again.)
 mkdir -p node_modules
 ln -sfn ../pkg node_modules/rampwire-lp
+# The bot build (BotEngine beside LpClient) and the drivers: pkg/bot/, pkg/drivers/.
+scripts/build-bot.sh

@@ -7,6 +7,8 @@
 //! - [`platform`]: the globals.
 //! - [`convert`]: Rust values to the JS shapes of the API; [`types`]: the TypeScript declarations.
 
+#[cfg(feature = "bot")]
+pub mod bot;
 pub mod client;
 mod convert;
 mod flows;

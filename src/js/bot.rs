@@ -1,0 +1,107 @@
+//! `BotEngine`: the bot engine of the core (crate `rampwire-lp-bot`) for JS drivers — the
+//! edge bot, the Node CLI bot, the dashboard's auto-claim. Only in the `bot` build of the
+//! package (its own module: plain clients do not load the engine's bytes).
+//!
+//! Everything crosses as JSON text: inputs in (`handle`), the actions they caused out, in
+//! order, as a JSON array. The contract for drivers is the engine's (`Engine`'s docs): a
+//! `persist` must be durable before any later action is carried out.
+
+use wasm_bindgen::prelude::*;
+
+use rampwire_lp_bot::{Engine, Input, Settings};
+
+use super::convert;
+use crate::core::{ErrorKind, LpError};
+
+/// A bot engine: policy, journal and reconciliation, sans I/O.
+#[wasm_bindgen]
+pub struct BotEngine {
+    engine: Engine,
+}
+
+#[wasm_bindgen]
+impl BotEngine {
+    /// An engine for `settings`, a `KEY=VALUE` text (one per line, `#` comments). A bad
+    /// setting does not throw: the engine is stopped, says which setting and why in its
+    /// first actions and in `status()`, and never claims.
+    #[wasm_bindgen(constructor)]
+    pub fn new(settings: &str) -> BotEngine {
+        BotEngine {
+            engine: Engine::from_settings(Settings::from_text(settings)),
+        }
+    }
+
+    /// Every setting name the engine knows (a driver picks these out of its environment).
+    #[wasm_bindgen(js_name = settingKeys)]
+    pub fn setting_keys() -> js_sys::Array {
+        rampwire_lp_bot::settings::KNOWN_KEYS
+            .iter()
+            .map(|k| JsValue::from_str(k))
+            .collect()
+    }
+
+    /// Why `settings` are refused (the setting and the reason), or `undefined` when valid.
+    #[wasm_bindgen(js_name = checkSettings)]
+    pub fn check_settings(settings: &str) -> Option<String> {
+        Settings::from_text(settings).err().map(|e| e.to_json())
+    }
+
+    /// Feeds one input (`{"type": ..., "now": <wall-clock ms>, ...}`); returns the actions
+    /// it caused as a JSON array. Throws an `LpError` (`invalid_argument`) for an input
+    /// the engine cannot read (a driver bug).
+    pub fn handle(&mut self, input: &str) -> Result<String, JsValue> {
+        let (now, input) = Input::from_json(input).map_err(|e| {
+            convert::error(&LpError::new(ErrorKind::InvalidArgument, e.to_string()))
+        })?;
+        self.engine.handle(now, input);
+        Ok(self.drain())
+    }
+
+    /// Time passed: fires what is due at `now`; returns the actions as a JSON array.
+    pub fn tick(&mut self, now: f64) -> String {
+        self.engine.handle_timeout(ms(now));
+        self.drain()
+    }
+
+    /// When `tick` must be called next (wall-clock ms), if ever.
+    #[wasm_bindgen(js_name = nextTimeout)]
+    pub fn next_timeout(&self) -> Option<f64> {
+        self.engine.poll_timeout().map(|t| t as f64)
+    }
+
+    /// The bot's status at `now`, as JSON.
+    pub fn status(&self, now: f64) -> String {
+        self.engine.status(ms(now)).to_json()
+    }
+
+    /// The dry-run report at `now`, as JSON.
+    pub fn summary(&self, now: f64) -> String {
+        self.engine.summary(ms(now)).to_json()
+    }
+
+    /// The `LpClientOptions` the settings give, as JSON, without the key.
+    #[wasm_bindgen(js_name = clientOptions)]
+    pub fn client_options(&self) -> String {
+        self.engine.settings().client_options_json()
+    }
+
+    fn drain(&mut self) -> String {
+        let mut out = String::from("[");
+        while let Some(a) = self.engine.poll_action() {
+            if out.len() > 1 {
+                out.push(',');
+            }
+            out.push_str(&a.to_json());
+        }
+        out.push(']');
+        out
+    }
+}
+
+fn ms(t: f64) -> u64 {
+    if t.is_finite() && t > 0.0 {
+        t as u64
+    } else {
+        0
+    }
+}
