@@ -16,7 +16,12 @@ pub struct GetBudget {
     sent: VecDeque<u64>,
     /// After a 429: no lookup before then.
     hold_until: u64,
+    /// 429s in a row (the hold doubles with each, from 5 s up to a minute).
+    holds: u32,
 }
+
+/// The first hold after a 429; doubled for each one in a row, up to [`WINDOW_MS`].
+pub const FIRST_HOLD_MS: u64 = 5_000;
 
 impl GetBudget {
     /// A budget of `max_in_flight` at once and `per_minute` a minute.
@@ -27,6 +32,7 @@ impl GetBudget {
             in_flight: 0,
             sent: VecDeque::new(),
             hold_until: 0,
+            holds: 0,
         }
     }
 
@@ -65,9 +71,19 @@ impl GetBudget {
         self.in_flight = self.in_flight.saturating_sub(1);
     }
 
-    /// The server said 429: hold every unforced lookup until `until`.
-    pub fn hold(&mut self, until: u64) {
-        self.hold_until = self.hold_until.max(until);
+    /// The server said 429 at `now`: hold every unforced lookup for a while (5 s,
+    /// doubling with each 429 in a row, at most a minute).
+    pub fn hold(&mut self, now: u64) {
+        let ms = FIRST_HOLD_MS
+            .saturating_mul(1 << self.holds.min(8))
+            .min(WINDOW_MS);
+        self.holds = self.holds.saturating_add(1);
+        self.hold_until = self.hold_until.max(now.saturating_add(ms));
+    }
+
+    /// A lookup got an answer that was not a 429: the next hold starts short again.
+    pub fn note_answered(&mut self) {
+        self.holds = 0;
     }
 
     /// When an unforced lookup may go out next, if only time is missing (`None` while
@@ -91,6 +107,11 @@ impl GetBudget {
             }
         }
         Some(t)
+    }
+
+    /// Whether the in-flight limit leaves room for one more.
+    pub fn has_slot(&self) -> bool {
+        self.in_flight < self.max_in_flight
     }
 
     /// Lookups under way.

@@ -257,7 +257,12 @@ impl Engine {
                 match self.quiet_wait(track, guard) {
                     // Waiting on the guard clock: wake at its pace.
                     Some(left) => consider(mono.saturating_add(left.min(self.clock.guard_step()))),
-                    None if track.forced => consider(at),
+                    // A forced lookup waits only for a free slot (an answer wakes us).
+                    None if track.forced => {
+                        if self.gets.has_slot() {
+                            consider(at);
+                        }
+                    }
                     None => {
                         if let Some(free) = budget_at {
                             consider(at.max(free));
@@ -318,6 +323,8 @@ impl Engine {
         if self.stop.is_none() {
             self.resolve_mode();
         }
+        // Provisional until the socket says (a paused bot never connects).
+        self.lp_id = self.journal.latest_mode().and_then(|r| r.lp_id);
         let (mono, guard) = (self.clock.mono(), self.clock.guard());
         let quiet = self.quiet_span();
         let ids: Vec<u64> = self.journal.non_final().collect();
@@ -389,6 +396,10 @@ impl Engine {
         }
         if lp_id.is_some() {
             self.lp_id = lp_id;
+            let recorded = self.journal.latest_mode().and_then(|r| r.lp_id);
+            if recorded != lp_id && self.stop.is_none() {
+                self.write_mode(self.mode, self.paused, ModeSource::Connection);
+            }
             let now = self.clock.mono();
             for t in self.tracks.values_mut().filter(|t| t.needs_lp_id) {
                 t.needs_lp_id = false;
@@ -639,20 +650,21 @@ impl Engine {
                     at: now,
                 });
                 if kind == FailureKind::NotFound && status.absent_or_404() {
+                    // No such order: no claim of ours can land on it.
                     e.state = EntryState::Gone;
                     e.gone = Some(GoneReason::NotFound);
                     self.settle(e);
-                } else if kind.refuses_claim() {
-                    e.state = EntryState::Failed;
-                    self.settle(e);
-                    if kind == FailureKind::Unauthorized {
-                        self.stop_client(format!("the LP key was refused on a claim: {message}"));
-                    }
                 } else {
-                    // Unknown outcome: the entry stays pending, a lookup decides.
+                    // Even a refusal proves nothing about the client's earlier requests
+                    // for this claim (it may have re-claimed after a cut connection):
+                    // the entry stays pending and a lookup decides. A refusal proven by
+                    // the lookup ends `failed`, not released (no new attempt).
                     e.updated_at = now;
                     self.persist(e);
                     self.await_lookup(id, None);
+                    if kind == FailureKind::Unauthorized {
+                        self.stop_client(format!("the LP key was refused on a claim: {message}"));
+                    }
                 }
             }
         }
@@ -696,6 +708,15 @@ impl Engine {
         e.reconcile_count = e.reconcile_count.saturating_add(1);
         // Counted in memory; written with the entry's next change.
         self.journal.put(e.clone());
+        if !matches!(
+            answer,
+            GetAnswer::Failed {
+                kind: FailureKind::RateLimited,
+                ..
+            }
+        ) {
+            self.gets.note_answered();
+        }
         let view = match answer {
             GetAnswer::NotFound => View::NotFound,
             GetAnswer::Failed { kind, status, .. }
@@ -716,8 +737,7 @@ impl Engine {
             }
             GetAnswer::Failed { kind, message, .. } => {
                 if kind == FailureKind::RateLimited {
-                    self.gets
-                        .hold(self.clock.mono().saturating_add(crate::budget::WINDOW_MS));
+                    self.gets.hold(self.clock.mono());
                 }
                 let mut m = String::from(kind.as_str());
                 m.push_str(": ");
@@ -780,10 +800,20 @@ impl Engine {
                 let quiet = self.tracks.get(&id).and_then(|t| t.quiet_at);
                 if quiet.is_some_and(|q| get.sent_guard >= q) {
                     // Proof: no request of ours could land after this lookup went out,
-                    // and the order was still open.
-                    e.state = EntryState::Released;
-                    self.settle(e.clone());
-                    self.reconsider(&e);
+                    // and the order was still open. A claim the server refused stays
+                    // refused; one that never landed may be tried again.
+                    let refused = e
+                        .error
+                        .as_ref()
+                        .is_some_and(|err| FailureKind::from_name(&err.kind).refuses_claim());
+                    if refused {
+                        e.state = EntryState::Failed;
+                        self.settle(e);
+                    } else {
+                        e.state = EntryState::Released;
+                        self.settle(e.clone());
+                        self.reconsider(&e);
+                    }
                 } else if quiet.is_none() {
                     // No landing deadline known (cannot happen): start one, prove nothing.
                     self.await_lookup(id, None);
@@ -1259,6 +1289,7 @@ impl Engine {
             paused,
             source,
             dry_run_setting: self.settings.dry_run,
+            lp_id: self.lp_id,
         };
         self.next_mode_seq = self.next_mode_seq.saturating_add(1);
         self.mode = mode;
@@ -1267,6 +1298,14 @@ impl Engine {
             self.push(Action::ForgetMode { seq });
         }
         self.push(Action::PersistMode { record });
+        if source == ModeSource::Connection {
+            self.log(
+                Level::Info,
+                "lp_id_recorded",
+                vec![("lp_id", self.lp_id.into())],
+            );
+            return;
+        }
         self.push(Action::Notify {
             notice: Notice::ModeChanged {
                 mode,
@@ -1282,14 +1321,7 @@ impl Engine {
                 ("to", mode.as_str().into()),
                 ("paused", paused.into()),
                 ("was_paused", was.1.into()),
-                (
-                    "source",
-                    match source {
-                        ModeSource::Setting => "setting",
-                        ModeSource::Command => "command",
-                    }
-                    .into(),
-                ),
+                ("source", source.as_str().into()),
             ],
         );
     }

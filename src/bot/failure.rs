@@ -80,10 +80,12 @@ impl FailureKind {
             .unwrap_or(FailureKind::Other)
     }
 
-    /// A claim that failed with this kind was refused by the server before it did
-    /// anything (nothing can have been claimed). Every other kind — timeouts, network
-    /// cuts, 5xx, redirects, `unknown`, `closed` (the client was freed mid-claim), kinds
-    /// this crate does not know — leaves the outcome open: a lookup decides.
+    /// The server refused the request before doing anything (401, 403, 429). For a
+    /// claim this is still no proof by itself: the client may have sent earlier requests
+    /// for the same claim (its checked re-claims), so a lookup confirms; it only decides
+    /// that an order proven untouched ends `failed` rather than `released`. Every other
+    /// kind (timeouts, cuts, 5xx, redirects, `unknown`, `closed`, kinds this crate does not
+    /// know) proves nothing at all.
     pub fn refuses_claim(self) -> bool {
         matches!(
             self,

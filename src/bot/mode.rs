@@ -48,6 +48,20 @@ pub enum ModeSource {
     Setting,
     /// An operator command (go live, go dry run, pause, resume).
     Command,
+    /// The socket reported our LP id (no change of mode: the id is recorded so that a
+    /// restarted bot that stays paused can still tell its own claims from others').
+    Connection,
+}
+
+impl ModeSource {
+    /// The name used in JSON and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ModeSource::Setting => "setting",
+            ModeSource::Command => "command",
+            ModeSource::Connection => "connection",
+        }
+    }
 }
 
 /// One change of the operating mode: the whole state after it.
@@ -66,6 +80,9 @@ pub struct ModeRecord {
     pub source: ModeSource,
     /// The `DRY_RUN` setting at the time (to tell later whether the setting changed).
     pub dry_run_setting: bool,
+    /// Our LP id as the socket last reported it (from `init` only).
+    #[serde(default)]
+    pub lp_id: Option<u64>,
 }
 
 impl ModeRecord {

@@ -415,7 +415,14 @@ fn definite_refusals_and_not_found() {
             message: "".into(),
         },
     });
+    // A refusal of the last request proves nothing about the client's earlier ones
+    // (its checked re-claims): looked up, and `failed` only once proven untouched.
+    assert_eq!(b.state(7), Some(EntryState::Pending));
+    b.answer_get(7, body(7, "open", "null"));
+    b.run_for(2_100);
+    b.answer_get(7, body(7, "open", "null"));
     assert_eq!(b.state(7), Some(EntryState::Failed));
+    assert!(b.claims().is_empty(), "a refused claim is not tried again");
     let t = b.claim_kes(8);
     b.feed(Input::ClaimOutcome {
         id: 8,
@@ -653,7 +660,19 @@ fn dry_run_never_claims_and_observes_fates() {
 fn mode_switches_are_journaled_and_survive_restart() {
     let mut b = Bot::new(&[("DRY_RUN", "1")]);
     assert_eq!(b.engine.mode(), Mode::DryRun);
-    assert_eq!(b.modes.len(), 1, "a new journal records the setting's mode");
+    // The setting's mode for a new journal, then our LP id once the socket said it.
+    let first: Vec<_> = b
+        .modes
+        .values()
+        .map(|m| (m.source, m.mode, m.lp_id))
+        .collect();
+    assert_eq!(
+        first,
+        [
+            (ModeSource::Setting, Mode::DryRun, None),
+            (ModeSource::Connection, Mode::DryRun, Some(ME))
+        ]
+    );
     b.feed(Input::Command(Command::GoLive));
     assert_eq!(b.engine.mode(), Mode::Live);
     let last = b.modes.values().last().unwrap().clone();

@@ -2,4 +2,5 @@
 
 mod engine_tests;
 mod settings_tests;
+mod sim;
 mod support;
