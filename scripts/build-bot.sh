@@ -15,4 +15,5 @@ flags=$(node -e 'const t=require("fs").readFileSync("Cargo.toml","utf8");process
 wasm-opt $flags pkg/bot/rampwire_lp_bot_bg.wasm -o pkg/bot/rampwire_lp_bot_bg.wasm
 mkdir -p pkg/drivers
 cp src/drivers/*.mjs pkg/drivers/
+cp src/js/node-http.js pkg/drivers/node-http.js
 chmod +x pkg/drivers/bin.mjs

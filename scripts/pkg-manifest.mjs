@@ -50,7 +50,8 @@ const host = path.resolve(snippet);
 const internal = {
   name: "rampwire-lp-internal",
   setup(b) {
-    b.onResolve({ filter: /^rampwire-lp:/ }, (a) => ({ path: a.path === "rampwire-lp:glue" ? glue : host }));
+    const paths = { "rampwire-lp:glue": glue, "rampwire-lp:host": host, "rampwire-lp:node-http": path.resolve("src/js/node-http.js") };
+    b.onResolve({ filter: /^rampwire-lp:/ }, (a) => ({ path: paths[a.path] ?? host }));
   },
 };
 const outputs = [

@@ -12,6 +12,8 @@ if (typeof globalThis.WebSocket !== "function" && !process.execArgv.includes("--
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else {
   const { main } = await import("./cli.mjs");
+  // REST over node:http(s) with keep-alive, as the package's Node entry does.
+  (await import("./node-http.js")).installNodeTransport();
   const mod = await import("../bot/rampwire_lp_bot.js");
   mod.initSync({ module: readFileSync(new URL("../bot/rampwire_lp_bot_bg.wasm", import.meta.url)) });
   process.exitCode = await main(process.argv.slice(2), { mod });

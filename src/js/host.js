@@ -120,8 +120,9 @@ export class Host {
     this.inFlight = new Set();
     this.spareController = null;
     this.restocking = false;
-    /** Node: keep-alive agents for http and https (see `exchangeNode`); elsewhere null. */
-    this.agents = NODE === null ? null : NODE.map((m) => new m.Agent({ keepAlive: true }));
+    /** Node: the transport (node-http.js) and this client's keep-alive agents; elsewhere null. */
+    this.node = nodeTransport();
+    this.agents = this.node === null ? null : this.node.agents();
     // One search for whatever keeps a frame from being dropped unread (see `rejectUnread`):
     // a backslash, a second "type", or a quoted allowed currency (codes are letters and
     // digits: literal in a regular expression).
@@ -360,7 +361,7 @@ export class Host {
    * nothing is done that can wait (timers are armed after it).
    */
   exchange(url, post) {
-    return this.agents !== null ? this.exchangeNode(url, post) : this.exchangeFetch(url, post);
+    return this.node !== null ? this.node.exchange(this, url, post) : this.exchangeFetch(url, post);
   }
 
   /**
@@ -428,60 +429,6 @@ export class Host {
       at += c.byteLength;
     }
     return decoder.decode(all);
-  }
-
-  /**
-   * Over Node's own `http`/`https` modules, with keep-alive agents of this client's:
-   * Node's `fetch` (undici) takes ~0.4 ms longer from the call to the request on the wire.
-   */
-  exchangeNode(url, post) {
-    return new Promise((resolve, reject) => {
-      let code = FAILED;
-      let timer;
-      let done = false;
-      const fail = (e) => {
-        clearTimeout(timer);
-        if (!done) reject([code, String((e && e.message) || "request failed")]);
-        done = true;
-      };
-      const tls = url.startsWith("https:") ? 1 : 0;
-      let req;
-      try {
-        req = NODE[tls].request(url, { method: post ? "POST" : "GET", headers: this.headers(post), agent: this.agents[tls] });
-      } catch (e) {
-        return fail(e);
-      }
-      req.on("error", fail);
-      req.on("response", (res) => {
-        // Bytes are counted as they arrive: past maxBody the request is cut off (a huge
-        // body would otherwise exhaust memory, or throw on the string's length).
-        const chunks = [];
-        let size = 0;
-        res.on("data", (chunk) => {
-          size += chunk.length;
-          if (size > this.maxBody) {
-            code = BODY_TOO_LARGE;
-            fail(new Error("answer body too large"));
-            // No error argument: a keep-alive socket whose answer already ended has no
-            // `error` listener left, and an unheard error would end the process.
-            req.destroy();
-            res.destroy();
-          } else chunks.push(chunk);
-        });
-        res.on("end", () => {
-          clearTimeout(timer);
-          if (!done) resolve([res.statusCode, chunks.length === 1 ? decoder.decode(chunks[0]) : decoder.decode(Buffer.concat(chunks))]);
-          done = true;
-        });
-        res.on("error", fail);
-        res.on("close", () => res.complete || fail(new Error("the connection closed before the answer was complete")));
-      });
-      req.end(post ? "{}" : undefined);
-      timer = setTimeout(() => {
-        code = TIMED_OUT;
-        req.destroy(new Error("timed out"));
-      }, this.timeoutMs);
-    });
   }
 
   /** A request's headers (the key only here). */
@@ -634,18 +581,11 @@ export class Host {
 }
 
 /**
- * Node's `http` and `https` modules where the runtime is Node (20.16+), else null.
- * Workers with Node compatibility have such modules too, but their `fetch` is native.
+ * The Node transport (node-http.js), where a Node entry of the package installed it; else
+ * null (browsers and Workers use `fetch`, and do not load the Node code at all). Found on
+ * the global scope so that every copy of this file in a process sees it.
  */
-const NODE = (() => {
-  const p = globalThis.process;
-  if (typeof p?.getBuiltinModule !== "function" || p.release?.name !== "node" || globalThis.navigator?.userAgent === "Cloudflare-Workers") return null;
-  try {
-    return [p.getBuiltinModule("node:http"), p.getBuiltinModule("node:https")];
-  } catch (_) {
-    return null;
-  }
-})();
+const nodeTransport = () => globalThis[Symbol.for("rampwire-lp.node-http")] ?? null;
 
 /**
  * Whether frames are copied into wasm by a loop rather than `encodeInto`: Blink, Chromium's

@@ -5,6 +5,10 @@
 // synchronously on load.
 import { initSync, LpClient } from "rampwire-lp:glue";
 import { LpError } from "rampwire-lp:host";
+import { installNodeTransport } from "rampwire-lp:node-http";
+
+// REST over node:http(s) with keep-alive (node-http.js): only Node entries carry it.
+installNodeTransport();
 
 // process.getBuiltinModule (Node 20.16+) first: an ES module bundle of a program (esbuild
 // --format=esm) has no `require` to give this CommonJS file.
