@@ -69,7 +69,7 @@ test("node: REST goes over node:http with keep-alive (not fetch), and free() end
     fetched.push(String(url));
     return realFetch(url, init);
   };
-  // host.js takes node:http from process.getBuiltinModule: the same module as here.
+  // node-http.js (installed by the Node entry) imports node:http: the same module as here.
   const connect = http.Agent.prototype.createConnection;
   const made = [];
   http.Agent.prototype.createConnection = function (...args) {
