@@ -137,6 +137,41 @@ pub async fn get_order(State(sim): State<Arc<Sim>>, Path(id): Path<String>) -> R
     }
 }
 
+/// `POST /_sim/orders/{id}/status` `{"status": "expired" | "cancelled" | ...}`: the order
+/// ends (or changes) on the server's side, without any broadcast, as orders expire.
+pub async fn set_status(
+    State(sim): State<Arc<Sim>>,
+    Path(id): Path<String>,
+    body: Option<Json<Value>>,
+) -> Response {
+    let Ok(id) = id.parse::<u64>() else {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "Order id must be a positive integer",
+        );
+    };
+    let status = body
+        .as_ref()
+        .and_then(|Json(v)| v.get("status"))
+        .and_then(Value::as_str)
+        .filter(|s| !s.is_empty() && s.len() <= 32)
+        .map(str::to_owned);
+    let Some(status) = status else {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "Body must be {\"status\": \"expired\"} or similar",
+        );
+    };
+    let mut g = sim.lock();
+    match g.orders.get_mut(&id) {
+        Some(o) => {
+            o.status = status;
+            Json(o.control_view()).into_response()
+        }
+        None => json_error(StatusCode::NOT_FOUND, "Order not found"),
+    }
+}
+
 /// `GET /_sim/requests`: request lines (method and full URI) received so far.
 pub async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {
     Json(json!(sim.lock().requests.iter().collect::<Vec<_>>()))

@@ -213,6 +213,7 @@ fn router(sim: Arc<Sim>, control_origins: Vec<HeaderValue>, read_timeout: Durati
             post(control::create_order).get(control::list_orders),
         )
         .route("/_sim/orders/{id}", get(control::get_order))
+        .route("/_sim/orders/{id}/status", post(control::set_status))
         .route("/_sim/requests", get(control::requests))
         .route("/_sim/connections", get(control::connections))
         .route("/_sim/drop", post(control::drop_sockets))

@@ -127,7 +127,7 @@ pub async fn claim(
     let (lp, id) = caller_and_order(&sim, &headers, &raw)?;
     let view = sim.claim(id, lp, "http", arrival)?;
     tracing::info!(order = id, lp_id = lp, "claimed over HTTP");
-    Ok(Json(view).into_response())
+    Ok(Json(presented(&sim, view)).into_response())
 }
 
 /// `POST /api/orders/{id}/fiat-sent`
@@ -139,7 +139,7 @@ pub async fn fiat_sent(
     let (lp, id) = caller_and_order(&sim, &headers, &raw)?;
     let view = sim.fiat_sent(id, lp)?;
     schedule_completion(sim.clone(), id);
-    Ok(Json(view).into_response())
+    Ok(Json(presented(&sim, view)).into_response())
 }
 
 /// `GET /api/orders/{id}`
@@ -150,8 +150,20 @@ pub async fn get_order(
 ) -> Result<Response, ApiError> {
     let (lp, id) = caller_and_order(&sim, &headers, &raw)?;
     let view = sim.lock().orders.get(&id).map(|o| o.rest_view(lp));
-    view.map(|v| Json(v).into_response())
+    view.map(|v| Json(presented(&sim, v)).into_response())
         .ok_or(ApiError::from(404))
+}
+
+/// A REST answer as the faults want it written (`string_ids`: ids as numeric strings).
+fn presented(sim: &Sim, mut v: serde_json::Value) -> serde_json::Value {
+    if sim.lock().faults.string_ids {
+        for key in ["id", "lp_id"] {
+            if let Some(n) = v.get(key).and_then(serde_json::Value::as_u64) {
+                v[key] = json!(n.to_string());
+            }
+        }
+    }
+    v
 }
 
 /// fiat_sent → completed after the configured delay.

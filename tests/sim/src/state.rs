@@ -87,6 +87,9 @@ pub struct Faults {
     /// Reject this many upcoming WebSocket upgrades with `upgrade_reject_status`.
     pub upgrade_reject_count: u32,
     pub upgrade_reject_status: u16,
+    /// Write `id` and `lp_id` of REST answers as numeric strings (`"12"`), as some servers
+    /// do: a client must compare them as numbers.
+    pub string_ids: bool,
 }
 
 /// Everything behind the lock.

@@ -218,3 +218,46 @@ async fn timestamps_give_discovery_to_claim_latency_on_one_clock() {
     assert_eq!(t["claims"][0]["lp_id"], 12);
     assert_eq!(t["claims"][0]["via"], "http");
 }
+
+/// Orders end on the server's side (expired, cancelled) without a broadcast; REST answers
+/// can write ids as numeric strings.
+#[tokio::test]
+async fn orders_can_expire_and_ids_can_be_strings() {
+    let sim = Sim::start(&[]);
+    let o = sim.order(json!({"currency": "KES"})).await;
+    let id = o["id"].as_u64().unwrap();
+    let (status, v) = sim
+        .post(
+            &format!("/_sim/orders/{id}/status"),
+            json!({"status": "expired"}),
+        )
+        .await;
+    assert_eq!((status, v["status"].as_str()), (200, Some("expired")));
+    let (_, v) = sim
+        .rest("GET", &format!("/api/orders/{id}"), "lp_a1b2c3d4")
+        .await;
+    assert_eq!(v["status"], "expired");
+    assert_eq!(
+        sim.post(&format!("/_sim/orders/{id}/status"), json!({}))
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        sim.post("/_sim/orders/999999/status", json!({"status": "expired"}))
+            .await
+            .0,
+        404
+    );
+    let o = sim.order(json!({"currency": "KES"})).await;
+    let id = o["id"].as_u64().unwrap();
+    sim.post("/_sim/faults", json!({"string_ids": true})).await;
+    let (status, v) = sim
+        .rest("POST", &format!("/api/orders/{id}/claim"), "lp_a1b2c3d4")
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        (v["id"].clone(), v["lp_id"].clone()),
+        (json!(id.to_string()), json!("12"))
+    );
+}
