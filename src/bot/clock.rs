@@ -70,9 +70,4 @@ impl Clock {
     pub fn guard_step(&self) -> u64 {
         self.guard_step
     }
-
-    /// The wall time at which `mono` will reach `deadline`, if time runs normally.
-    pub fn wall_at(&self, deadline: u64) -> u64 {
-        self.wall.saturating_add(deadline.saturating_sub(self.mono))
-    }
 }

@@ -237,9 +237,19 @@ impl Engine {
         self.tick();
     }
 
-    /// When to call [`Engine::handle_timeout`] next (wall ms), if anything is scheduled.
-    /// Never more than a minute ahead while anything is scheduled.
+    /// When to call [`Engine::handle_timeout`] next (wall ms), if anything is scheduled:
+    /// the `now` of the last input plus [`Engine::poll_delay`]. Never more than a minute
+    /// ahead. To arm a timer, prefer `poll_delay`: a deadline minus a clock read later is
+    /// wrong by however far the wall clock jumped in between.
     pub fn poll_timeout(&self) -> Option<u64> {
+        self.poll_delay()
+            .map(|d| self.clock.wall().saturating_add(d))
+    }
+
+    /// How long after the last input to call [`Engine::handle_timeout`] (ms), if anything
+    /// is scheduled; at most a minute. Arm the timer with this (a monotonic timer such as
+    /// `setTimeout` is immune to wall-clock jumps).
+    pub fn poll_delay(&self) -> Option<u64> {
         let mono = self.clock.mono();
         let guard = self.clock.guard();
         let mut best: Option<u64> = None;
@@ -274,7 +284,7 @@ impl Engine {
         if self.loaded {
             consider(self.next_compact);
         }
-        best.map(|t| self.clock.wall_at(t.min(mono.saturating_add(MAX_STEP_MS))))
+        best.map(|t| t.min(mono.saturating_add(MAX_STEP_MS)).saturating_sub(mono))
     }
 
     /// How much longer (guard ms) a pending entry must wait before a lookup can prove
@@ -631,7 +641,21 @@ impl Engine {
             ],
         );
         match outcome {
-            ClaimOutcome::Claimed { .. } => self.become_ours(e, "claimed"),
+            ClaimOutcome::Claimed { order, .. } => {
+                // The client's verdict stands; the order it returned tells where it is
+                // now (a claim may land on an order that was cancelled since).
+                let status = order
+                    .as_deref()
+                    .and_then(|b| OrderState::parse(b).ok())
+                    .filter(|s| s.id == id)
+                    .map(|s| s.status);
+                match status.as_deref() {
+                    Some("expired") => self.become_gone(e, GoneReason::Expired),
+                    Some("cancelled" | "canceled") => self.become_gone(e, GoneReason::Cancelled),
+                    Some(s @ ("fiat_sent" | "completed")) => self.become_ours(e, s),
+                    _ => self.become_ours(e, "claimed"),
+                }
+            }
             // A 409 after an earlier attempt of ours may be that attempt landing late:
             // only the order's owner tells.
             ClaimOutcome::Taken if e.attempts > 1 => self.await_lookup(id, None),

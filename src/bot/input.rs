@@ -46,6 +46,11 @@ pub enum ClaimOutcome {
         /// The owner the answer named, if the driver read it (informative only).
         #[serde(default)]
         lp_id: Option<u64>,
+        /// The order as the client returned it (`result.order`: text, or the object in
+        /// JSON input), if any. Its status counts: a claim that landed on an order since
+        /// cancelled or expired is not one to send fiat for.
+        #[serde(default, deserialize_with = "optional_body_text")]
+        order: Option<String>,
     },
     /// `{ status: "taken" }`: 409, or another owner.
     Taken,
@@ -223,6 +228,16 @@ impl Input {
         }
         v.to_string()
     }
+}
+
+/// An optional body, as text or as the JSON value itself; `null` is none.
+fn optional_body_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let v = serde_json::Value::deserialize(d)?;
+    Ok(match v {
+        serde_json::Value::Null => None,
+        serde_json::Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    })
 }
 
 /// A body given as text, or as the JSON value itself (written back as text).

@@ -9,7 +9,10 @@ fn claimed(b: &mut Bot, id: u64) {
     b.feed(Input::ClaimOutcome {
         id,
         token: t,
-        outcome: ClaimOutcome::Claimed { lp_id: Some(ME) },
+        outcome: ClaimOutcome::Claimed {
+            lp_id: Some(ME),
+            order: None,
+        },
     });
     assert_eq!(b.state(id), Some(EntryState::Claimed));
 }
@@ -446,12 +449,18 @@ fn definite_refusals_and_not_found() {
     b.feed(Input::ClaimOutcome {
         id: 9,
         token: t,
-        outcome: ClaimOutcome::Claimed { lp_id: None },
+        outcome: ClaimOutcome::Claimed {
+            lp_id: None,
+            order: None,
+        },
     });
     b.feed(Input::ClaimOutcome {
         id: 10,
         token: 99,
-        outcome: ClaimOutcome::Claimed { lp_id: None },
+        outcome: ClaimOutcome::Claimed {
+            lp_id: None,
+            order: None,
+        },
     });
     assert_eq!(b.state(9), Some(EntryState::Lost));
     assert_eq!(b.state(10), None);

@@ -128,8 +128,8 @@ impl Bot {
         while self.now < end {
             let next = self
                 .engine
-                .poll_timeout()
-                .unwrap_or(end)
+                .poll_delay()
+                .map_or(end, |d| self.now + d)
                 .clamp(self.now + 1, end);
             self.now = next;
             self.engine.handle_timeout(self.now);

@@ -413,8 +413,17 @@ impl World {
                         }
                     }
                 }
-                if let (Op::Get(id), Some(at)) = (r.op, r.processed_at) {
-                    if self.bot.engine.lp_id().is_some() && self.live_flow_waits(inst, flow, req) {
+                let engine_lookup = self
+                    .bot
+                    .flows
+                    .get(&flow)
+                    .is_some_and(|f| matches!(f.purpose, Purpose::Get { .. }));
+                if let (Op::Get(id), Some(at), true) = (r.op, r.processed_at, engine_lookup) {
+                    let told = status == 200 || status == 404;
+                    if told
+                        && self.bot.engine.lp_id().is_some()
+                        && self.live_flow_waits(inst, flow, req)
+                    {
                         self.looked_up.insert(id, at);
                     }
                 }
@@ -576,6 +585,7 @@ impl World {
         if self.crash {
             return;
         }
+        let mut fed = false;
         loop {
             let mut progressed = false;
             while let Some(a) = self.bot.conn.poll_action() {
@@ -584,6 +594,7 @@ impl World {
             }
             if let Some(input) = self.inbox.pop_front() {
                 progressed = true;
+                fed = true;
                 let wall = self.wall();
                 self.bot.engine.handle(wall, input);
             }
@@ -604,12 +615,11 @@ impl World {
                 break;
             }
         }
-        let wall = self.wall();
-        self.bot.engine_timer = self
-            .bot
-            .engine
-            .poll_timeout()
-            .map(|d| self.t + d.saturating_sub(wall));
+        // Re-armed after each input (the delay counts from the last input's time), on a
+        // monotonic timer as `setTimeout`: immune to the wall clock's jumps.
+        if fed {
+            self.bot.engine_timer = self.bot.engine.poll_delay().map(|d| self.t + d);
+        }
     }
 
     fn conn_action(&mut self, a: ConnAction) {
@@ -813,9 +823,12 @@ impl World {
         let input = match purpose {
             Purpose::Claim { id, token } => {
                 let outcome = match &result {
-                    Ok(Outcome::Claimed(_)) => {
+                    Ok(Outcome::Claimed(body)) => {
                         self.bot.conn.note_claimed(id);
-                        ClaimOutcome::Claimed { lp_id: None }
+                        ClaimOutcome::Claimed {
+                            lp_id: None,
+                            order: Some(body.clone()),
+                        }
                     }
                     Ok(Outcome::Taken) => {
                         self.bot.conn.note_taken(id);
@@ -1611,6 +1624,13 @@ impl World {
         while self.t < end && self.failure.is_none() {
             if self.converged() {
                 break;
+            }
+            // The operator resumes a bot stopped by a refusal that was still on its way.
+            let st = self.bot.engine.status(self.wall());
+            if st.stopped.is_some() && self.bot.flows.is_empty() {
+                self.note("operator: resume (settling)".into());
+                self.inbox.push_back(Input::Command(Command::Resume));
+                self.pump();
             }
             guard += 1;
             if guard > 200_000 {
