@@ -5,6 +5,18 @@
 //! are ignored. Only what a message cannot do without (`order` with a whole, non-negative
 //! `id`, a claim's `order_id`) makes it a [`DecodeError::BadShape`], and only a document
 //! that is not JSON makes it [`DecodeError::NotJson`] (checked first, as serde_json would).
+//!
+//! Duplicate keys: a frame that gives `type`, a top-level field its type reads, or a
+//! field of an order twice is a [`DecodeError::BadShape`] ("a field is given twice"), and
+//! [`object_fields`] reads no object that gives one of the asked-for names twice. JSON
+//! leaves duplicates to the reader (RFC 8259: "unpredictable") and readers differ:
+//! serde_json's `Value` and JavaScript keep the last, others the first, and this decoder
+//! used to take the last but concatenate two `orders` lists. No server's serializer
+//! writes a key twice: such a frame was written by hand or altered on the way, and a
+//! payment client should not guess which amount, id or owner is meant, nor act on a
+//! value that another reader of the same text would see differently. So it is refused
+//! and reported, and nothing in it is acted upon. Fields the decoder does not read may
+//! repeat (ignored, like any unknown field).
 
 use std::borrow::Cow;
 
@@ -66,6 +78,9 @@ impl Kind {
     }
 }
 
+/// The detail of a frame in which a field the decoder reads is given twice.
+const TWICE: &str = "a field is given twice";
+
 /// The top-level fields any message reads.
 #[derive(Clone, Copy)]
 enum Field {
@@ -118,8 +133,9 @@ impl<'a> Parts<'a> {
             Value::Array => {
                 while r.next_item()? {
                     match order(r)? {
-                        Some(o) => self.orders.push(o.to_order()),
-                        None => {
+                        Ok(o) => self.orders.push(o.to_order()),
+                        Err(true) => self.flag(TWICE),
+                        Err(false) => {
                             self.flag("\"orders\" holds an entry that is not an order with an id")
                         }
                     }
@@ -141,10 +157,15 @@ impl<'a> Parts<'a> {
             Field::LpId => self.lp_id = scalar(r)?.id(),
             Field::Currencies => self.currencies = strings(r)?,
             Field::Order => {
-                self.order = order(r)?;
-                if self.order.is_none() {
-                    self.flag("\"order\" is not an order with an id");
+                let o = order(r)?;
+                if let Err(twice) = o {
+                    self.flag(if twice {
+                        TWICE
+                    } else {
+                        "\"order\" is not an order with an id"
+                    });
                 }
+                self.order = o.ok();
             }
             Field::OrderId => {
                 self.order_id = scalar(r)?.id();
@@ -234,12 +255,22 @@ fn scan(text: &str) -> Res<Option<(Kind, Cow<'_, str>, Parts<'_>)>> {
     let mut parts = Parts::default();
     // Fields that came before `type` are read once it is known, from where they start.
     let mut early = [usize::MAX; FIELDS];
+    // Bit `f`: field `f` was seen (bit 7: `type`); `twice`: seen again.
+    let (mut seen, mut twice) = (0u8, 0u8);
     while let Some(key) = r.next_key()? {
         let key = match key.plain() {
             Some(k) => Cow::Borrowed(k),
             None => key.value(),
         };
-        if key.len() == 4 && key == "type" {
+        let field = Field::of(&key);
+        let bit = match field {
+            Some(f) => 1 << f as u8,
+            None if key == "type" => 0x80,
+            None => 0,
+        };
+        twice |= seen & bit;
+        seen |= bit;
+        if bit == 0x80 {
             kind = match r.value()? {
                 Value::Str(s) => {
                     let name = s.value();
@@ -252,7 +283,7 @@ fn scan(text: &str) -> Res<Option<(Kind, Cow<'_, str>, Parts<'_>)>> {
             };
             continue;
         }
-        match (Field::of(&key), &kind) {
+        match (field, &kind) {
             (Some(f), Some((k, _))) if k.wants(f) => {
                 early[f as usize] = usize::MAX;
                 parts.read(*k, f, &mut r)?;
@@ -268,6 +299,9 @@ fn scan(text: &str) -> Res<Option<(Kind, Cow<'_, str>, Parts<'_>)>> {
     let Some((k, name)) = kind else {
         return Ok(None);
     };
+    if twice & 0x80 != 0 {
+        parts.flag(TWICE);
+    }
     for (i, f) in [
         Field::Orders,
         Field::LpId,
@@ -280,6 +314,9 @@ fn scan(text: &str) -> Res<Option<(Kind, Cow<'_, str>, Parts<'_>)>> {
     .into_iter()
     .enumerate()
     {
+        if twice & 1 << i != 0 && k.wants(f) {
+            parts.flag(TWICE);
+        }
         if early[i] != usize::MAX && k.wants(f) {
             let rest = text.get(early[i]..).unwrap_or_default();
             parts.read(k, f, &mut Reader::new(rest))?;
@@ -304,6 +341,7 @@ fn not_json(e: JsonError) -> DecodeError {
 }
 
 /// The fields of an order object.
+#[derive(Clone, Copy)]
 enum OrderField {
     Id,
     AmountFiat,
@@ -335,12 +373,13 @@ impl OrderField {
     }
 }
 
-/// An order object; `None` (the value read to its end) if it is not one or has no valid id.
-fn order<'a>(r: &mut Reader<'a>) -> Res<Option<OrderView<'a>>> {
+/// An order object; `Err` (the value read to its end) if it is not one: not an object or
+/// no valid id (`false`), or a field of the order given twice (`true`).
+fn order<'a>(r: &mut Reader<'a>) -> Res<Result<OrderView<'a>, bool>> {
     let v = r.value()?;
     if v != Value::Object {
         r.skip(v)?;
-        return Ok(None);
+        return Ok(Err(false));
     }
     let mut id = None;
     let mut o = OrderView {
@@ -353,11 +392,16 @@ fn order<'a>(r: &mut Reader<'a>) -> Res<Option<OrderView<'a>>> {
         status: Cow::Borrowed(""),
         created_at: Cow::Borrowed(""),
     };
+    // Bit `f`: field `f` was seen (`Other` is bit 8, never counted).
+    let (mut seen, mut twice) = (0u16, false);
     while let Some(key) = r.next_key()? {
         let field = match key.plain() {
             Some(k) => OrderField::of(k.as_bytes()),
             None => OrderField::of(key.value().as_bytes()),
         };
+        let bit = 1 << field as u16;
+        twice |= seen & bit & 0xFF != 0;
+        seen |= bit;
         match field {
             OrderField::Id => id = scalar(r)?.id(),
             OrderField::AmountFiat => o.amount_fiat = scalar(r)?.f64(),
@@ -370,7 +414,10 @@ fn order<'a>(r: &mut Reader<'a>) -> Res<Option<OrderView<'a>>> {
             OrderField::Other => skip_value(r)?,
         }
     }
-    Ok(id.map(|id| OrderView { id, ..o }))
+    Ok(match id {
+        Some(id) if !twice => Ok(OrderView { id, ..o }),
+        _ => Err(twice),
+    })
 }
 
 /// A list of strings; also the spec's query form `"KES,NGN"` in one string. Anything
@@ -399,7 +446,8 @@ fn strings(r: &mut Reader<'_>) -> Res<Vec<String>> {
 }
 
 /// The top-level fields `names` of a JSON object, as scalars (absent where missing or
-/// not scalars); `None` if `text` is not a JSON object. For REST bodies.
+/// not scalars); `None` if `text` is not a JSON object or gives one of `names` twice
+/// (which of the two counts would be a guess; see the module doc). For REST bodies.
 pub fn object_fields<'a, const N: usize>(
     text: &'a str,
     names: [&str; N],
@@ -418,7 +466,14 @@ fn read_fields<'a>(text: &'a str, names: &[&str], out: &mut [Scalar<'a>]) -> Opt
     while let Some(key) = r.next_key().ok()? {
         let key = key.value();
         match names.iter().position(|n| *n == key) {
-            Some(i) => *out.get_mut(i)? = scalar(&mut r).ok()?,
+            Some(i) => {
+                let slot = out.get_mut(i)?;
+                // A field asked for, given twice: which one counts would be a guess.
+                if !matches!(slot, Scalar::Absent) {
+                    return None;
+                }
+                *slot = scalar(&mut r).ok()?;
+            }
             None => skip_value(&mut r).ok()?,
         }
     }
