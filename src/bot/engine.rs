@@ -1385,7 +1385,8 @@ impl Engine {
     fn tick(&mut self) {
         self.expire();
         self.send_lookups();
-        if self.loaded && self.clock.mono() >= self.next_compact {
+        let over_cap = self.journal.len() > self.settings.journal_max_entries as usize;
+        if self.loaded && (over_cap || self.clock.mono() >= self.next_compact) {
             self.compact();
         }
     }

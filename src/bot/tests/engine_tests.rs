@@ -870,3 +870,73 @@ fn no_input_panics() {
     b.advance(5);
     assert_eq!(b.claims().len(), 1, "only the first, valid order");
 }
+
+#[test]
+fn lp_id_is_journaled_for_a_paused_restart() {
+    let mut b = Bot::new(&[]);
+    claimed(&mut b, 7);
+    b.feed(Input::Command(Command::Pause));
+    b.restart();
+    assert_eq!(b.engine.status(b.now).state, "paused");
+    assert_eq!(
+        b.engine.lp_id(),
+        Some(ME),
+        "from the mode journal: no socket while paused"
+    );
+    b.answer_get(7, body(7, "completed", "\"12\""));
+    assert_eq!(b.state(7), Some(EntryState::Completed));
+    assert_eq!(b.count(|a| matches!(a, Action::Connect)), 0);
+}
+
+#[test]
+fn a_claim_on_an_order_cancelled_since_is_not_won() {
+    let mut b = Bot::new(&[]);
+    let t = b.claim_kes(7);
+    b.feed(Input::ClaimOutcome {
+        id: 7,
+        token: t,
+        outcome: ClaimOutcome::Claimed {
+            lp_id: None,
+            order: Some(r#"{"id":7,"status":"cancelled","lp_id":12}"#.into()),
+        },
+    });
+    assert_eq!(b.state(7), Some(EntryState::Gone));
+    assert_eq!(b.store[&7].gone, Some(GoneReason::Cancelled));
+    assert!(!b
+        .notices()
+        .iter()
+        .any(|n| matches!(n, Notice::ClaimWon { .. })));
+    // From JSON, with the order object as the client resolves it.
+    let (_, i) = Input::from_json(
+        r#"{"type":"claim_outcome","now":1,"id":8,"token":1,"outcome":{"result":"claimed","lp_id":12,"order":{"id":8,"status":"claimed","lp_id":12}}}"#,
+    )
+    .unwrap();
+    assert!(matches!(
+        i,
+        Input::ClaimOutcome {
+            outcome: ClaimOutcome::Claimed { order: Some(_), .. },
+            ..
+        }
+    ));
+}
+
+#[test]
+fn timers_count_from_the_last_input() {
+    let mut b = Bot::new(&[]);
+    claimed(&mut b, 7);
+    let d = b.engine.poll_delay().unwrap();
+    assert!(d <= 60_000);
+    assert_eq!(b.engine.poll_timeout(), Some(b.now + d));
+    // The wall clock jumps back an hour before the timer fires: the timer (monotonic)
+    // fires after `d` anyway, and the engine does what was due.
+    b.now -= 3_600_000;
+    b.advance(d);
+    b.advance(0);
+    b.take();
+    b.run_for(5_100);
+    assert_eq!(
+        b.gets().len(),
+        1,
+        "the re-check happens on time despite the jump"
+    );
+}

@@ -191,6 +191,9 @@ pub struct World {
     /// No claim or fiat-sent of ours can change anything at the provider after this.
     mutations_done_by: u64,
     settle_start: u64,
+    /// The engine's timer firings at one instant (a spin is a driver-visible bug).
+    timer_at: u64,
+    timer_spins: u32,
 }
 
 fn wall_day(w: u64) -> u64 {
@@ -241,6 +244,8 @@ impl World {
             looked_up: BTreeMap::new(),
             mutations_done_by: 0,
             settle_start: 0,
+            timer_at: 0,
+            timer_spins: 0,
         };
         w.note(format!(
             "seed {seed}: {:?}, MAX_OPEN_CLAIMS={} DAILY_USD_CAP={:?} DRY_RUN={} GETS={}/{}",
@@ -377,6 +382,15 @@ impl World {
             return;
         }
         if eng_t.is_some_and(|e| e <= self.t) {
+            if self.timer_at == self.t {
+                self.timer_spins += 1;
+                if self.timer_spins > 200 {
+                    self.fail("the engine's timer fires again and again at the same time".into());
+                }
+            } else {
+                self.timer_at = self.t;
+                self.timer_spins = 0;
+            }
             self.bot.engine_timer = None;
             self.inbox.push_back(Input::Timeout);
             self.pump();
@@ -684,6 +698,13 @@ impl World {
     }
 
     fn engine_action(&mut self, a: Action) {
+        // The engine never sees the key; nothing it says may hold it.
+        if a.to_json().contains(KEY) {
+            self.fail(format!(
+                "an action holds the LP key: {}",
+                short(&a.to_json())
+            ));
+        }
         match a {
             Action::Persist { entry } => {
                 if let Some(old) = self.store.get(&entry.id) {
@@ -1748,6 +1769,48 @@ impl World {
             && (self.model.ours().count() > 0 || self.report.claims_sent > 0)
         {
             problems.push("invariant 4: the provider gave a dry run an order".into());
+        }
+        if self.scenario == Scenario::Dry && self.store.values().any(|e| e.mode == Mode::Live) {
+            problems.push("a dry run journaled a live entry".into());
+        }
+        // Dry-run fates read from lookups are what the provider says (never guessed).
+        for e in self.store.values().filter(|e| e.mode == Mode::DryRun) {
+            let o = self.model.orders.get(&e.id);
+            let ok = match &e.outcome {
+                Some(DryOutcome::ClaimedByOther { lp_id: Some(l), .. }) => {
+                    o.is_some_and(|o| o.owner == Some(*l) && *l != ME)
+                }
+                Some(DryOutcome::ClaimedByOther { lp_id: None, .. }) => {
+                    o.is_some_and(|o| o.owner.is_some())
+                }
+                Some(DryOutcome::ClaimedByThisLp { .. }) => o.is_some_and(|o| o.owner == Some(ME)),
+                Some(DryOutcome::Expired { .. }) => o.is_some_and(|o| o.status == Status::Expired),
+                Some(DryOutcome::Cancelled { .. }) => {
+                    o.is_some_and(|o| o.status == Status::Cancelled)
+                }
+                Some(DryOutcome::NotFound { .. }) => o.is_none(),
+                _ => true,
+            };
+            if !ok {
+                problems.push(format!(
+                    "dry-run entry {} says {:?}, the provider says {:?}",
+                    e.id,
+                    e.outcome,
+                    o.map(|o| (o.status, o.owner))
+                ));
+            }
+        }
+        let summary = self.bot.engine.summary(wall);
+        let dry = self
+            .store
+            .values()
+            .filter(|e| e.mode == Mode::DryRun)
+            .count() as u64;
+        if summary.would_claim != dry {
+            problems.push(format!(
+                "the dry-run summary counts {} would-claims, the journal {dry}",
+                summary.would_claim
+            ));
         }
         if let Some(p) = problems.first().cloned() {
             let all = problems.join("; ");
