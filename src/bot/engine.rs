@@ -1,8 +1,9 @@
 //! The bot engine, sans I/O (after quinn-proto and str0m): inputs and the wall-clock time
 //! go in ([`Engine::handle`], [`Engine::handle_timeout`]), actions come out
 //! ([`Engine::poll_action`], drained until `None` after every input), and
-//! [`Engine::poll_timeout`] says when to call `handle_timeout` next. No I/O, no clock,
-//! no randomness inside.
+//! [`Engine::poll_delay`] says how long after that input to call `handle_timeout`
+//! ([`Engine::poll_timeout`]: the same as a wall-clock deadline). No I/O, no clock, no
+//! randomness inside.
 //!
 //! # The driver's contract
 //! 1. Build the engine from the settings ([`Engine::from_settings`]; a bad setting gives a
@@ -12,16 +13,22 @@
 //!    order. A `Persist*`/`Forget*` must be durable before any later action is carried
 //!    out (the `pending` entry is on disk before the claim it guards).
 //! 3. Report every `Claim`, `GetOrder` and `FiatSent` with its token, whatever happens
-//!    (the client's own error is an answer too). After a restart, nothing of the old run
-//!    is reported: the engine assumes its requests may still land.
+//!    (the client's own error is an answer too; pass a won claim's returned order along).
+//!    After a restart, nothing of the old run is reported: the engine assumes its
+//!    requests may still land. `Disconnect` closes the socket only: keep the client, so
+//!    that requests under way still report.
 //! 4. Feed socket events (`Connected`, `Disconnected`, `Order`, `OrderTaken`, `Fatal`),
-//!    operator commands, and round-trip samples; arm one timer for `poll_timeout`.
+//!    operator commands, and round-trip samples; after each input, arm one monotonic
+//!    timer (`setTimeout`) for `poll_delay`. `status` and `summary` are pure queries.
 //!
 //! # Rules it enforces
 //! - No claim before the journal is loaded, while paused or stopped, in a dry run, or
 //!   outside the policy (limits derived from the journal at the moment of the claim).
 //! - Never a second claim request for an order unless a lookup proved the first never
-//!   landed: a `pending` entry whose outcome is not definite is settled only by a lookup;
+//!   landed: a `pending` entry is settled by the claim's own answer only when it is
+//!   definite (won, 409 on a first attempt, 404); every failure, refusals included (the
+//!   client may have re-claimed before it was refused, or been refused a lookup), is
+//!   settled by a lookup;
 //!   `open` proves nothing until no request of ours can land any more (2 × the request
 //!   timeout after the last moment one could have been sent, on the guard clock, see
 //!   [`crate::clock`]); then the entry is `released` and the order may be claimed again.
