@@ -505,7 +505,8 @@ fn scalar<'a>(r: &mut Reader<'a>) -> Res<Scalar<'a>> {
 }
 
 impl<'a> Scalar<'a> {
-    /// A whole, non-negative id up to [`MAX_ID`](crate::MAX_ID): `7`, `7.0` or `"7"`.
+    /// A whole, non-negative id up to [`MAX_ID`](crate::MAX_ID): `7`, `7.0`, `1e3` or
+    /// `"7"`; a float spelling only where it is read exactly (`json::to_f64_exact`).
     pub fn id(&self) -> Option<u64> {
         self.any_id().filter(|&id| id <= crate::MAX_ID)
     }
@@ -513,7 +514,7 @@ impl<'a> Scalar<'a> {
     fn any_id(&self) -> Option<u64> {
         match self {
             Scalar::Number(t) => json::to_u64(t).or_else(|| {
-                json::to_f64(t)
+                json::to_f64_exact(t)
                     .filter(|v| *v >= 0.0 && v.fract() == 0.0 && *v < 18_446_744_073_709_551_616.0)
                     .map(|v| v as u64)
             }),

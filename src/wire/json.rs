@@ -483,6 +483,15 @@ pub fn to_f64(text: &str) -> Option<f64> {
     Some(if neg { -v } else { v }).filter(|v| v.is_finite())
 }
 
+/// [`to_f64`] only for a number of its exact class (`m·10^e`, `m < 10^19`, `|e| <= 22`),
+/// `None` for any other: for ids, which are never read approximately.
+pub fn to_f64_exact(text: &str) -> Option<f64> {
+    match decimal(text.as_bytes())? {
+        (neg, m, e, false) => nearest(m, e, false).map(|v| if neg { -v } else { v }),
+        _ => None,
+    }
+}
+
 const POW10: [f64; 23] = [
     1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
