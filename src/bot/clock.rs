@@ -6,10 +6,13 @@
 //!   never asks to be woken further ahead, so an on-time driver is credited in full).
 //!   GET schedules and rate limits run on it.
 //! - `guard` advances the same way but at most `guard_step` (half the request timeout)
-//!   per input. It times the one rule where running fast would lose money: "no claim
+//!   per input. It times the rules where running fast would lose money: "no claim
 //!   request of ours can still land" (2 × the request timeout after the last one could
-//!   have been sent). A forward jump then counts for at most half a timeout, however
-//!   large, so a request still travelling cannot be taken for one that never landed.
+//!   have been sent), and "the driver will not report this request any more" (a
+//!   request's deadline). A forward jump then counts for at most half a timeout, however
+//!   large, so a request still travelling cannot be taken for one that never landed
+//!   (that holds for one jump per 2 × the timeout; no clock read can tell more). While
+//!   such a wait runs the engine asks to be woken every `guard_step`.
 //!
 //! Both are in-memory only; times written to the journal are wall-clock.
 

@@ -265,7 +265,9 @@ impl Engine {
         let may_look = self.loaded && self.stop.is_none();
         for track in self.tracks.values() {
             for f in [track.claim, track.get, track.fiat].into_iter().flatten() {
-                consider(f.deadline);
+                // Deadlines run on the guard clock: wake at its pace.
+                let left = f.deadline.saturating_sub(guard);
+                consider(mono.saturating_add(left.min(self.clock.guard_step())));
             }
             if track.busy() || !may_look {
                 continue;
@@ -1398,8 +1400,11 @@ impl Engine {
         }
     }
 
+    /// Requests the driver never reported, past their deadline (on the guard clock, so a
+    /// forward jump of the wall clock cannot give up on a request still under way).
     fn expire(&mut self) {
         let mono = self.clock.mono();
+        let guard = self.clock.guard();
         let overdue: Vec<u64> = self
             .tracks
             .iter()
@@ -1407,7 +1412,7 @@ impl Engine {
                 [t.claim, t.get, t.fiat]
                     .iter()
                     .flatten()
-                    .any(|f| mono >= f.deadline)
+                    .any(|f| guard >= f.deadline)
             })
             .map(|(id, _)| *id)
             .collect();
@@ -1415,7 +1420,7 @@ impl Engine {
             let Some(t) = self.tracks.get_mut(&id) else {
                 continue;
             };
-            if t.get.is_some_and(|g| mono >= g.deadline) {
+            if t.get.is_some_and(|g| guard >= g.deadline) {
                 t.get = None;
                 self.gets.note_done();
                 self.unclear(id, "the lookup got no answer from the driver", false);
@@ -1423,7 +1428,7 @@ impl Engine {
             let Some(t) = self.tracks.get_mut(&id) else {
                 continue;
             };
-            if t.fiat.is_some_and(|f| mono >= f.deadline) {
+            if t.fiat.is_some_and(|f| guard >= f.deadline) {
                 t.fiat = None;
                 t.next_check = Some(mono);
                 self.log(Level::Warn, "fiat_sent_unanswered", vec![("id", id.into())]);
@@ -1431,7 +1436,7 @@ impl Engine {
             let Some(t) = self.tracks.get_mut(&id) else {
                 continue;
             };
-            if t.claim.is_some_and(|c| mono >= c.deadline) {
+            if t.claim.is_some_and(|c| guard >= c.deadline) {
                 t.claim = None;
                 self.log(
                     Level::Error,
@@ -1550,7 +1555,7 @@ impl Engine {
             token,
             sent_mono: self.clock.mono(),
             sent_guard: self.clock.guard(),
-            deadline: self.clock.mono().saturating_add(bound),
+            deadline: self.clock.guard().saturating_add(bound),
         }
     }
 

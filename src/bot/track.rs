@@ -11,7 +11,7 @@ pub struct InFlight {
     pub sent_mono: u64,
     /// When it went out (`guard`).
     pub sent_guard: u64,
-    /// When the engine stops waiting for it (`mono`).
+    /// When the engine stops waiting for it (`guard`).
     pub deadline: u64,
 }
 

@@ -415,33 +415,45 @@ impl World {
                 let Some((status, body)) = r.answer.clone() else {
                     return;
                 };
-                if let (Op::Get(id), Some(at)) = (r.op, r.processed_at) {
-                    // An `open` answer that reaches the bot: what may prove a claim
-                    // never landed.
-                    if status == 200
-                        && body.contains("\"status\":\"open\"")
-                        && self.live_flow_waits(inst, flow, req)
-                    {
-                        if let Some(o) = self.model.orders.get_mut(&id) {
-                            o.open_seen.push(at);
-                        }
-                    }
-                }
                 let engine_lookup = self
                     .bot
                     .flows
                     .get(&flow)
                     .is_some_and(|f| matches!(f.purpose, Purpose::Get { .. }));
-                if let (Op::Get(id), Some(at), true) = (r.op, r.processed_at, engine_lookup) {
-                    let told = status == 200 || status == 404;
-                    if told
-                        && self.bot.engine.lp_id().is_some()
-                        && self.live_flow_waits(inst, flow, req)
-                    {
-                        self.looked_up.insert(id, at);
+                let waits = self.live_flow_waits(inst, flow, req);
+                let count =
+                    |w: &World, id: u64| w.bot.engine.journal().get(id).map(|e| e.reconcile_count);
+                let lookup = match (r.op, r.processed_at) {
+                    (Op::Get(id), Some(at)) if waits => Some((id, at, count(self, id))),
+                    _ => None,
+                };
+                let open = status == 200 && body.contains("\"status\":\"open\"");
+                let told = status == 200 || status == 404;
+                let knew_me = self.bot.engine.lp_id().is_some();
+                // An `open` answer that reaches the bot: what may prove a claim never
+                // landed. Recorded before the bot acts on it (it may re-claim at once),
+                // and withdrawn if its consumer gave up on it.
+                if let (Some((id, at, _)), true) = (lookup, open) {
+                    if let Some(o) = self.model.orders.get_mut(&id) {
+                        o.open_seen.push(at);
                     }
                 }
                 self.deliver(inst, flow, req, FlowInput::Answer { status, body });
+                if let Some((id, at, before)) = lookup {
+                    // Taken by its consumer: a claim flow's check always is; an engine
+                    // lookup only if the engine did not give up on it (its count moved).
+                    let taken = !engine_lookup || count(self, id) > before;
+                    if !taken && open {
+                        if let Some(o) = self.model.orders.get_mut(&id) {
+                            if let Some(i) = o.open_seen.iter().rposition(|g| *g == at) {
+                                o.open_seen.remove(i);
+                            }
+                        }
+                    }
+                    if taken && engine_lookup && told && knew_me {
+                        self.looked_up.insert(id, at);
+                    }
+                }
             }
             Ev::ClientTimeout { req } => {
                 let Some(r) = self.requests.get(&req) else {
