@@ -1,5 +1,6 @@
 //! Unit tests and the deterministic simulation.
 
+mod core_findings;
 mod engine_tests;
 mod settings_tests;
 mod sim;

@@ -1034,7 +1034,13 @@ impl World {
             }
         }
         self.at(t_ms, Ev::ClientTimeout { req });
-        self.note(format!("net: #{req} {op:?} sent ({treat:?}, fate {fate})"));
+        let fate = match fate {
+            0..=2 => "lost on the way",
+            3..=4 => "connection reset, may still land",
+            5..=8 => "held, lands late",
+            _ => "normal",
+        };
+        self.note(format!("net: #{req} {op:?} sent ({treat:?}, {fate})"));
     }
 
     // ---- the server's socket side ----------------------------------------------------------
