@@ -138,6 +138,8 @@ pub enum Treatment {
     Redirect { commit: bool },
     /// 429 before doing anything.
     RateLimit,
+    /// 409 before doing anything (a stale replica: legal, if odd, for an open order).
+    Conflict,
 }
 
 /// The server's answer.
@@ -277,6 +279,7 @@ impl Model {
         match treat {
             Treatment::FailBefore => return err(503, "upstream unavailable"),
             Treatment::RateLimit => return err(429, "slow down"),
+            Treatment::Conflict => return err(409, "Order not available"),
             _ => {}
         }
         let Some(o) = self.orders.get(&op.id()) else {

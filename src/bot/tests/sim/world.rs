@@ -93,6 +93,10 @@ enum Ev {
     Complete {
         id: u64,
     },
+    Race {
+        id: u64,
+        ws: bool,
+    },
     Model(ModelEv),
 }
 
@@ -531,6 +535,30 @@ impl World {
                         o.status = Status::Completed;
                         self.note(format!("model: {id} completed"));
                     }
+                }
+            }
+            Ev::Race { id, ws } => {
+                let open = self
+                    .model
+                    .orders
+                    .get(&id)
+                    .is_some_and(|o| o.status == Status::Open);
+                if self.model.frozen || !open {
+                    return;
+                }
+                if let Some(o) = self.model.orders.get_mut(&id) {
+                    o.status = Status::Claimed;
+                    o.owner = Some(if ws { WS_RIVAL } else { HTTP_RIVAL });
+                }
+                self.note(format!(
+                    "model: {id} won by a racing rival over {}",
+                    if ws { "ws" } else { "http" }
+                ));
+                if ws {
+                    self.broadcast(
+                        &format!(r#"{{"type":"order_taken","order_id":{id}}}"#),
+                        None,
+                    );
                 }
             }
             Ev::Model(ev) => {
@@ -972,6 +1000,7 @@ impl World {
                     commit: self.rng.chance(0.5),
                 },
                 8 => Treatment::RateLimit,
+                9..=10 => Treatment::Conflict,
                 _ => Treatment::Normal,
             }
         } else {
@@ -1172,6 +1201,13 @@ impl World {
                         if o.unreadable { " (unreadable)" } else { "" }
                     ));
                     self.broadcast(&frame, Some(o.currency));
+                    // A rival races for it: our claim may land second (409), or its
+                    // order_taken may arrive while our claim is under way.
+                    if self.rng.chance(0.3) {
+                        let d = self.rng.range(1, 30);
+                        let ws = self.rng.chance(0.5);
+                        self.at(d, Ev::Race { id, ws });
+                    }
                 }
             }
             ModelEv::WsRival | ModelEv::HttpRival => {
