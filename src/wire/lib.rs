@@ -25,6 +25,23 @@ pub use encode::push_u64;
 pub use encode::ClientMessage;
 pub use short::{ShortFrame, MAX_DIGITS};
 
+/// Not API: the two readings the fuzz targets and their corpus replay compare
+/// (`fuzz/checks.rs`: the shortcuts against the general decoder).
+#[doc(hidden)]
+pub mod fuzzing {
+    use super::{DecodeError, ServerMessage};
+
+    /// `ServerMessage::decode` without the canonical `new_order` shortcut.
+    pub fn decode_scanned(text: &str) -> Result<ServerMessage<'_>, DecodeError> {
+        ServerMessage::decode_scanned(text)
+    }
+
+    /// The canonical `new_order` shortcut alone (`None`: left to the general decoder).
+    pub fn canonical_new_order(text: &str) -> Option<ServerMessage<'_>> {
+        super::canonical::new_order(text)
+    }
+}
+
 /// An order id (the provider's primary key, `order_id` elsewhere).
 pub type OrderId = u64;
 

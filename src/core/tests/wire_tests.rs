@@ -324,3 +324,72 @@ fn short_frame_values_outside_the_contract_are_refused() {
     assert_eq!(ShortFrame::from_number(0), None);
     assert_eq!(ShortFrame::from_number(3), None);
 }
+
+/// The fuzz targets' checks (src/wire/fuzz/checks.rs), replayed over their committed
+/// corpora (src/wire/fuzz/corpus/<target>/) without fuzzing: the stable toolchain, a
+/// fraction of a second, in every `cargo test`.
+#[path = "../../wire/fuzz/checks.rs"]
+mod fuzz_checks;
+
+fn fuzz_corpus(target: &str) -> Vec<(String, Vec<u8>)> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../wire/fuzz/corpus")
+        .join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.expect("a corpus entry").path())
+        .collect();
+    files.sort();
+    assert!(
+        files.len() >= 10,
+        "{}: {} files",
+        dir.display(),
+        files.len()
+    );
+    files
+        .into_iter()
+        .map(|p| {
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read(&p).expect("a corpus file"))
+        })
+        .collect()
+}
+
+#[test]
+fn fuzz_corpus_decode() {
+    for (name, data) in fuzz_corpus("decode") {
+        eprintln!("decode: {name}");
+        fuzz_checks::decode(&data);
+    }
+}
+
+#[test]
+fn fuzz_corpus_json_differential() {
+    for (name, data) in fuzz_corpus("json_differential") {
+        eprintln!("json_differential: {name}");
+        fuzz_checks::json_differential(&data);
+    }
+}
+
+#[test]
+fn fuzz_corpus_fast_paths() {
+    let mut total = fuzz_checks::Taken::default();
+    for (name, data) in fuzz_corpus("fast_paths") {
+        eprintln!("fast_paths: {name}");
+        let taken = fuzz_checks::fast_paths(&data);
+        total.canonical += taken.canonical;
+        total.canonical_refused += taken.canonical_refused;
+        total.short += taken.short;
+        total.short_refused += taken.short_refused;
+    }
+    // The corpus exercises both sides of both shortcuts.
+    assert!(
+        total.canonical >= 20 && total.canonical_refused >= 10,
+        "{total:?}"
+    );
+    assert!(total.short >= 10 && total.short_refused >= 5, "{total:?}");
+}
