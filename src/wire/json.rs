@@ -469,29 +469,27 @@ pub fn to_u64(text: &str) -> Option<u64> {
 /// `None` if it is not a finite number.
 ///
 /// Correctly rounded (the double nearest to the number, ties to even: what `str::parse`
-/// and JavaScript's `JSON.parse` read) whenever the number is `m·10^e` with `m < 10^19`
-/// and `|e| <= 22`, whatever its spelling: every amount, price and id on the wire, and
-/// every double that JavaScript's `JSON.stringify` (shortest round trip, at most 17
-/// digits) writes for a magnitude from 1e-6 to 1e40, which reads back as itself. Beyond
-/// that (smaller or larger magnitudes, or more than 19 significant digits whose value
-/// straddles a rounding midpoint) it is within 16 ulps of the nearest double: at most 16
-/// roundings of half an ulp each (the digits to f64, then steps of exact powers of ten).
-/// The fuzz target `json_differential` checks that bound; the worst it found in 6
-/// million runs is 6 ulps, near f64::MAX. The standard library's parser is exact
-/// everywhere but would add ~15 KB to the wasm; this exact class costs ~280 B gzip.
+/// and JavaScript's `JSON.parse` read) in its exact class: the number is `m·10^e`, `m`
+/// its digits as written (at most 19 significant ones, any further digit a zero), with
+/// `-22 <= e <= 0`, or with `0 <= e <= 22` and `m < 2^53`. That is every amount, price
+/// and id on the wire, and every double below 1e19 that JavaScript's `JSON.stringify`
+/// (shortest round trip, at most 17 digits) writes from 1e-6 up, which reads back as
+/// itself. Beyond that class (larger or smaller magnitudes, more digits) it is within 16
+/// ulps of the nearest double: at most 16 roundings of half an ulp each (the digits to
+/// f64, then steps of exact powers of ten). The fuzz target `json_differential` checks
+/// that bound; the worst it found in 6 million runs is 6 ulps, near f64::MAX. The
+/// standard library's parser is exact everywhere but would add ~15 KB to the wasm.
 pub fn to_f64(text: &str) -> Option<f64> {
     let (neg, m, e, dropped) = decimal(text.as_bytes())?;
-    let v = nearest(m, e, dropped).unwrap_or_else(|| scaled(m, e));
+    let v = exact(m, e, dropped).unwrap_or_else(|| scaled(m, e));
     Some(if neg { -v } else { v }).filter(|v| v.is_finite())
 }
 
-/// [`to_f64`] only for a number of its exact class (`m·10^e`, `m < 10^19`, `|e| <= 22`),
-/// `None` for any other: for ids, which are never read approximately.
+/// [`to_f64`] only for a number of its exact class, `None` for any other: for ids, which
+/// are never read approximately.
 pub fn to_f64_exact(text: &str) -> Option<f64> {
-    match decimal(text.as_bytes())? {
-        (neg, m, e, false) => nearest(m, e, false).map(|v| if neg { -v } else { v }),
-        _ => None,
-    }
+    let (neg, m, e, dropped) = decimal(text.as_bytes())?;
+    exact(m, e, dropped).map(|v| if neg { -v } else { v })
 }
 
 const POW10: [f64; 23] = [
@@ -556,59 +554,38 @@ fn decimal(t: &[u8]) -> Option<(bool, u64, i64, bool)> {
     t.is_empty().then_some((neg, m, e, dropped))
 }
 
-/// The double nearest to `m·10^e` when `m·10^e` can be written with `|e| <= 22` (and,
-/// when digits were dropped, when `(m + 1)·10^e` rounds to the same double, so that
-/// every number between the two does); `None` otherwise.
-fn nearest(mut m: u64, mut e: i64, dropped: bool) -> Option<f64> {
-    if m == 0 {
-        return Some(0.0);
-    }
-    while e > 22 && m < 1_000_000_000_000_000_000 {
-        m *= 10;
-        e -= 1;
-    }
-    while e < -22 && m % 10 == 0 {
-        m /= 10;
-        e += 1;
-    }
-    if !(-22..=22).contains(&e) {
+/// The double nearest to `m·10^e` in `to_f64`'s exact class; `None` outside it.
+fn exact(m: u64, e: i64, dropped: bool) -> Option<f64> {
+    if dropped || !(-22..=22).contains(&e) {
         return None;
     }
-    let v = nearest_in_range(m, e as i32);
-    (!dropped || nearest_in_range(m + 1, e as i32) == v).then_some(v)
-}
-
-/// The double nearest to `m·10^e`, `m >= 1`, `|e| <= 22`.
-fn nearest_in_range(m: u64, e: i32) -> f64 {
-    let k = e.unsigned_abs();
+    let k = e.unsigned_abs() as u32;
     let p = POW10.get(k as usize).copied().unwrap_or(1.0);
     let approx = if e < 0 { m as f64 / p } else { m as f64 * p };
-    if m < 1 << 53 {
-        // Both operands exact, one rounding: the nearest double (Clinger's fast path).
-        return approx;
+    if m < 1 << 53 || e == 0 {
+        // Exact operands and one rounding (Clinger's fast path), or none at all.
+        return Some(approx);
+    }
+    if e > 0 {
+        return None;
     }
     // `m as f64` rounded too: `approx` is within 2.5 doubles of the nearest one. Walk up
     // from 4 below it to the first double whose upper midpoint is not below the number,
-    // comparing exactly in integers: m·10^e = m·5^e·2^e (`lhs`·2^e, over `d` if e < 0)
-    // against the midpoint (2a + 1)·2^(x - 1) of the double a·2^x.
+    // comparing exactly in integers: m·10^e = m·2^e / 5^k against the midpoint
+    // (2a + 1)·2^(x - 1) of the double a·2^x.
     let five = u128::from((p / (1u64 << k) as f64) as u64);
-    let (lhs, d) = if e < 0 {
-        (u128::from(m), five)
-    } else {
-        (u128::from(m) * five, 1)
-    };
     let mut bits = approx.to_bits() - 4;
     loop {
-        let rhs = u128::from((bits & ((1 << 52) - 1)) << 1 | 1 << 53 | 1) * d;
-        // Both sides are within a few ulps of each other, below 2^117 once aligned.
-        let shift = e - (bits >> 52) as i32 + 1076;
+        let rhs = u128::from((bits & ((1 << 52) - 1)) << 1 | 1 << 53 | 1) * five;
+        // Both sides are within a few ulps of each other, below 2^116 once aligned.
+        let shift = e as i32 - (bits >> 52) as i32 + 1076;
         let (l, r) = if shift >= 0 {
-            (lhs << shift, rhs)
+            (u128::from(m) << shift, rhs)
         } else {
-            (lhs, rhs << -shift)
+            (u128::from(m), rhs << -shift)
         };
         if l < r || (l == r && bits & 1 == 0) {
-            return f64::from_bits(bits);
+            return Some(f64::from_bits(bits));
         }
         bits += 1;
     }

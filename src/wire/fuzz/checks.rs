@@ -40,9 +40,9 @@ use rampwire_lp_wire::{
 use serde_json::Value as J;
 
 /// The largest error, in ulps, of `json::to_f64` against the correctly rounded value,
-/// outside its exact class (numbers that are not `m·10^e` with `m < 10^19`, `|e| <= 22`:
-/// very large or very small magnitudes, or more than 19 significant digits straddling a
-/// rounding midpoint): the bound json.rs states (at most 16 roundings of half an ulp).
+/// outside its exact class ([`in_exact_class`]: very large or very small magnitudes, or
+/// more than 19 significant digits): the bound json.rs states (at most 16 roundings of
+/// half an ulp).
 /// The worst the fuzzer has found is 6 (printed by the targets when it grows).
 pub const FLOAT_ULPS: u64 = 16;
 
@@ -150,17 +150,18 @@ fn at_range_edge(exact: f64) -> bool {
     exact.is_infinite() || exact.abs() > 1.797_693_134_862_2e308
 }
 
-/// A decimal token or numeric string as `m·10^e` with `m` its significant digits
-/// (trailing zeros moved into `e`); `None` if it is not digits with an optional point
-/// and exponent (signs are left to the callers).
-fn decimal(t: &str) -> Option<(String, i64)> {
+/// Whether `json::to_f64` promises the correctly rounded value for this text (json.rs):
+/// it is `m·10^e`, `m` its digits as written (leading zeros skipped, at most 19
+/// significant ones kept, any further digit a zero), with `-22 <= e <= 0`, or with
+/// `0 <= e <= 22` and `m < 2^53`.
+pub fn in_exact_class(t: &str) -> bool {
     let t = t.strip_prefix(['-', '+']).unwrap_or(t);
     let (mantissa, exp) = match t.find(['e', 'E']) {
         Some(i) => {
             let x = &t[i + 1..];
             let digits = x.strip_prefix(['-', '+']).unwrap_or(x);
             if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-                return None;
+                return false;
             }
             // Saturated: beyond any double either way.
             let v = digits
@@ -172,25 +173,20 @@ fn decimal(t: &str) -> Option<(String, i64)> {
         None => (t, 0),
     };
     let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if !(int.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit()) {
-        return None;
+    let all: Vec<u8> = int.bytes().chain(frac.bytes()).collect();
+    if all.is_empty() || !all.iter().all(u8::is_ascii_digit) {
+        return false;
     }
-    let digits: String = int.chars().chain(frac.chars()).collect();
-    let mut e = exp.checked_sub(frac.len() as i64)?;
-    let digits = digits.trim_start_matches('0');
-    let trimmed = digits.trim_end_matches('0');
-    e = e.checked_add((digits.len() - trimmed.len()) as i64)?;
-    Some((trimmed.to_owned(), e))
-}
-
-/// Whether `json::to_f64` promises the correctly rounded value for this text: it is
-/// `m·10^e` with `m < 10^19` and `|e| <= 22` (zero included).
-pub fn in_exact_class(t: &str) -> bool {
-    match decimal(t) {
-        Some((m, _)) if m.is_empty() => true,
-        Some((m, e)) => m.len() <= 19 && e >= -22 && e <= 22 + (19 - m.len() as i64),
-        None => false,
+    let lead = all.iter().take_while(|&&d| d == b'0').count();
+    let significant = &all[lead..];
+    let kept = &significant[..significant.len().min(19)];
+    if significant[kept.len()..].iter().any(|&d| d != b'0') {
+        return false;
     }
+    // The exponent of the last kept digit.
+    let e = exp + int.len() as i64 - (lead + kept.len()) as i64;
+    let m = kept.iter().fold(0u64, |m, &d| m * 10 + u64::from(d - b'0'));
+    (-22..=0).contains(&e) || ((0..=22).contains(&e) && m < 1 << 53)
 }
 
 /// `json::to_f64(text)` (`ours`) against the standard library's `parse` of the same text
