@@ -108,12 +108,17 @@ pub struct Flow {
     last: Option<LpError>,
     /// Why the last claim request got no definite answer (what a give-up reports).
     claim_error: Option<LpError>,
+    /// When the last claim request went out, and whether it got no answer at all (then
+    /// it may still be on its way: see [`Flow::landing_window_ms`]).
+    claim_sent_at: Millis,
+    claim_unanswered: bool,
     started: Millis,
 }
 
 impl Flow {
     /// A flow for order `id`, and its first step: every flow starts with a request.
     pub fn start(kind: FlowKind, id: OrderId, now: Millis, config: &Config) -> (Flow, Request) {
+        let reconcile = matches!(kind, FlowKind::Reconcile);
         let (phase, op) = match kind {
             FlowKind::Claim => (Phase::Claiming, Operation::Claim(id)),
             FlowKind::Reconcile => (Phase::Checking, Operation::GetOrder(id)),
@@ -130,6 +135,9 @@ impl Flow {
             pause_ms: FIRST_PAUSE_MS,
             last: None,
             claim_error: None,
+            claim_sent_at: now,
+            // A WebSocket claim that got no answer may still land, like an HTTP one.
+            claim_unanswered: reconcile,
             started: now,
         };
         (flow, op.request(config))
@@ -158,6 +166,8 @@ impl Flow {
             |op: Operation, status: u16, body: &str| rest::error_for(op, status, body, config);
         match (self.phase, input) {
             (Phase::Claiming, Input::Answer { status, body }) => {
+                // Answered, whatever the status: the request can no longer land.
+                self.claim_unanswered = false;
                 match rest::claim_verdict(status, &body, id, my_lp_id, config) {
                     ClaimVerdict::Won => done(Outcome::Claimed(body)),
                     // After an earlier attempt of ours whose outcome was unknown, a 409 may
@@ -171,22 +181,40 @@ impl Flow {
                     ClaimVerdict::Unknown(e) => self.check(Some(e), config),
                 }
             }
-            (Phase::Claiming, Input::NoAnswer(e)) => self.check(Some(e), config),
+            (Phase::Claiming, Input::NoAnswer(e)) => {
+                self.claim_unanswered = true;
+                self.check(Some(e), config)
+            }
             (Phase::Checking, Input::Answer { status, body }) => {
                 self.checks += 1;
                 if !(200..300).contains(&status) {
                     let e = fail(Operation::GetOrder(id), status, &body);
-                    if matches!(e.kind, ErrorKind::NotFound | ErrorKind::Unauthorized) {
-                        return Step::Done(Err(e));
+                    match e.kind {
+                        // No such order: nothing was claimed.
+                        ErrorKind::NotFound => return Step::Done(Err(e)),
+                        // The check is refused (a key revoked since): the claim may still
+                        // have landed, so its outcome is unknown, never a refusal.
+                        ErrorKind::Unauthorized | ErrorKind::NotOwner => {
+                            self.last = Some(e);
+                            return Step::Done(Err(
+                                self.unknown("claim", "the server refused the check")
+                            ));
+                        }
+                        _ => return self.check_again(e),
                     }
-                    return self.check_again(e);
                 }
                 let verdict =
                     OrderState::parse_for(&body, id).map(|s| rest::reconcile(&s, my_lp_id));
                 match verdict {
                     Ok(Reconciled::Ours) => done(Outcome::Claimed(body)),
                     Ok(Reconciled::Taken) => done(Outcome::Taken),
-                    Ok(Reconciled::StillOpen) => self.still_open(config),
+                    Ok(Reconciled::StillOpen) => match self.landing_wait(now, config) {
+                        Some(wait) => {
+                            self.phase = Phase::CheckPause;
+                            Step::Sleep(wait)
+                        }
+                        None => self.still_open(now, config),
+                    },
                     Ok(Reconciled::Undetermined) => self.check_again(LpError::new(
                         ErrorKind::Protocol,
                         "the order's owner cannot be told from the server's answer",
@@ -291,9 +319,24 @@ impl Flow {
         Step::Sleep(pause)
     }
 
+    /// How long a claim request that got no answer may still land at the server: until
+    /// twice the request timeout after it was sent (our timeout, then as long again for
+    /// a request held on the way). An answered request (any status) can no longer land.
+    pub fn landing_window_ms(config: &Config) -> u64 {
+        config.request_timeout_ms.saturating_mul(2)
+    }
+
+    /// `Some(ms)` to wait before an `open` order proves our unanswered claim never landed.
+    fn landing_wait(&self, now: Millis, config: &Config) -> Option<u64> {
+        let until = self
+            .claim_sent_at
+            .saturating_add(Flow::landing_window_ms(config));
+        (self.claim_unanswered && now < until).then(|| until - now)
+    }
+
     /// Still open: our claim never landed, so claiming again is safe (a bounded number of
     /// times). Giving up reports the last real cause (a 503 stays `server`).
-    fn still_open(&mut self, config: &Config) -> Step {
+    fn still_open(&mut self, now: Millis, config: &Config) -> Step {
         let max = match self.kind {
             FlowKind::Claim => MAX_RECLAIMS,
             _ => 1,
@@ -310,6 +353,8 @@ impl Flow {
         }
         self.reclaims += 1;
         self.phase = Phase::Claiming;
+        self.claim_sent_at = now;
+        self.claim_unanswered = false;
         Step::Fetch(Operation::Claim(self.id).request(config))
     }
 

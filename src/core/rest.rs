@@ -268,6 +268,10 @@ pub fn reconcile(order: &OrderState, my_lp_id: Option<u64>) -> Reconciled {
     if order.status == "open" {
         return Reconciled::StillOpen;
     }
+    // Closed (expired, cancelled), whoever held it: not a claim anyone should send fiat for.
+    if matches!(order.status.as_str(), "expired" | "cancelled" | "canceled") {
+        return Reconciled::Taken;
+    }
     match (order.lp_id, my_lp_id) {
         (Some(owner), Some(me)) if owner == me => Reconciled::Ours,
         (Some(_), Some(_)) => Reconciled::Taken,

@@ -23,8 +23,11 @@ export class BotDriver {
    * @param {(notice: object) => void} [o.notify] what the operator must hear
    * @param {() => number} [o.now]  wall-clock ms (simulated time in tests and replays)
    * @param {object} [o.clientOptions] extra LpClientOptions (e.g. `WebSocket`)
+   * @param {{ at: string, crash: () => void }} [o.fault] fault injection for tests: `crash()`
+   *   right `before_persist:STATE` or `after_persist:STATE` of an entry in STATE
    */
-  constructor({ LpClient, BotEngine, settings, lpKey, store, log = () => {}, notify = () => {}, now = Date.now, clientOptions = {} }) {
+  constructor({ LpClient, BotEngine, settings, lpKey, store, log = () => {}, notify = () => {}, now = Date.now, clientOptions = {}, fault = null }) {
+    this.fault = fault;
     this.LpClient = LpClient;
     this.engine = new BotEngine(settings);
     this.lpKey = lpKey;
@@ -122,10 +125,9 @@ export class BotDriver {
 
   rearm() {
     clearTimeout(this.timer);
-    const at = this.engine.nextTimeout();
-    if (at === undefined || this.stopped) return;
-    // Bounded: a far deadline is re-checked at least every minute (clock jumps).
-    const delay = Math.min(Math.max(0, at - this.now()), 60_000);
+    // A delay (at most a minute) on a monotonic timer: immune to wall-clock jumps.
+    const delay = this.engine.nextDelay();
+    if (delay === undefined || this.stopped) return;
     this.timer = setTimeout(() => this.tick(), delay);
   }
 
@@ -143,7 +145,10 @@ export class BotDriver {
   async act(a) {
     switch (a.type) {
       case "persist":
-        return this.store.put(a.entry);
+        if (this.fault?.at === `before_persist:${a.entry.state}`) this.fault.crash();
+        await this.store.put(a.entry);
+        if (this.fault?.at === `after_persist:${a.entry.state}`) this.fault.crash();
+        return;
       case "persist_mode":
         return this.store.putMode(a.record);
       case "forget":
@@ -220,7 +225,9 @@ export class BotDriver {
         (r) => {
           this.enqueue({ type: "rtt_sample", ms: Math.max(0, Math.round(this.now() - t0)) });
           const lp = typeof r.order?.lp_id === "number" ? r.order.lp_id : null;
-          this.enqueue({ type: "claim_outcome", id, token, outcome: r.status === "claimed" ? { result: "claimed", lp_id: lp } : { result: "taken" } });
+          // The order goes along: a claim that landed on an order since cancelled is not won.
+          const claimed = { result: "claimed", lp_id: lp, order: r.order ?? null };
+          this.enqueue({ type: "claim_outcome", id, token, outcome: r.status === "claimed" ? claimed : { result: "taken" } });
         },
         (e) => this.enqueue({ type: "claim_outcome", id, token, outcome: { result: "failed", ...failure(e) } }),
       )

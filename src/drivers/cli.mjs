@@ -9,7 +9,7 @@
 //
 // Exit codes: 0 stopped by a signal or `ctl stop`; 2 a bad setting or argument; 3 the LP
 // key was refused; 1 anything else (a damaged or locked journal, an internal error).
-import { readFileSync } from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { BotDriver } from "./bot-driver.mjs";
@@ -83,19 +83,21 @@ function parseArgs(args) {
       if (v === undefined) throw new UsageError(`${a} needs a value`);
       return v;
     };
+    const set = (key, v) => {
+      if (o.settings.has(key)) throw new UsageError(`${key} is given by two flags`);
+      o.settings.set(key, v);
+    };
     if (a in FLAGS) {
       once(a);
-      o.settings.set(FLAGS[a], value());
+      set(FLAGS[a], value());
     } else if (a === "--live" || a === "--dry-run") {
       once("--live/--dry-run");
-      o.settings.set("DRY_RUN", a === "--live" ? "0" : "1");
+      set("DRY_RUN", a === "--live" ? "0" : "1");
     } else if (a === "--set") {
       const kv = value();
       const eq = kv.indexOf("=");
       if (eq <= 0) throw new UsageError(`--set takes KEY=VALUE (got ${JSON.stringify(kv)})`);
-      const key = kv.slice(0, eq);
-      once(`--set ${key}`);
-      o.settings.set(key, kv.slice(eq + 1));
+      set(kv.slice(0, eq), kv.slice(eq + 1));
     } else if (a === "--journal") {
       once(a);
       o.journal = value();
@@ -152,7 +154,11 @@ async function bot(args, mod, env, out, err) {
   let resolveExit;
   const exited = new Promise((r) => (resolveExit = r));
   const log = (line) => out(JSON.stringify({ t: new Date().toISOString(), ...line }));
+  // Fault injection for the crash tests (tests/js/cli-bot.test.mjs): die like a power cut.
+  const crashAt = env.RAMPWIRE_BOT_CRASH_AT;
+  const fault = crashAt ? { at: crashAt, crash: () => process.kill(process.pid, "SIGKILL") } : null;
   const driver = new BotDriver({
+    fault,
     LpClient: mod.LpClient,
     BotEngine: mod.BotEngine,
     settings,
@@ -203,6 +209,8 @@ async function bot(args, mod, env, out, err) {
 /** The running bot's control socket: one JSON line in, one JSON line out (local only). */
 async function control(dir, driver, stop) {
   const sock = socketPath(dir);
+  // We hold the journal's lock: a socket file left there is a dead bot's.
+  rmSync(sock, { force: true });
   const server = net.createServer((c) => {
     let buf = "";
     c.setEncoding("utf8");

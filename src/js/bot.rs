@@ -63,7 +63,15 @@ impl BotEngine {
         self.drain()
     }
 
-    /// When `tick` must be called next (wall-clock ms), if ever.
+    /// How long after the last input to call `tick` (ms, at most a minute), if ever: arm
+    /// a monotonic timer (`setTimeout`) with it, immune to wall-clock jumps.
+    #[wasm_bindgen(js_name = nextDelay)]
+    pub fn next_delay(&self) -> Option<f64> {
+        self.engine.poll_delay().map(|t| t as f64)
+    }
+
+    /// When `tick` must be called next (wall-clock ms), if ever: for drivers woken by an
+    /// absolute alarm (a Durable Object's), re-checked with `nextDelay` after each wake.
     #[wasm_bindgen(js_name = nextTimeout)]
     pub fn next_timeout(&self) -> Option<f64> {
         self.engine.poll_timeout().map(|t| t as f64)

@@ -1,8 +1,7 @@
 //! Defects the simulation found in the client core's claim flow (`src/core/flow.rs`,
 //! `src/core/rest.rs`), reproduced step by step against `Flow` with the behaviour the
-//! bot needs. Ignored: the core is another engineer's; run them with
-//! `cargo test -p rampwire-lp-bot -- --ignored core_finding`. The engine is immune to
-//! each (it settles every failure by its own lookup and reads a won claim's order).
+//! bot needs; fixed in the core, kept here as regression tests. (The engine was immune
+//! to each: it settles every failure by its own lookup and reads a won claim's order.)
 
 use rampwire_lp_core::flow::{Flow, FlowKind, Input, Outcome, Step};
 use rampwire_lp_core::rest::Method;
@@ -34,7 +33,7 @@ fn is(step: &Step, method: Method, suffix: &str) -> bool {
 /// ever owned twice (the server's claim is atomic and a 409 after a re-claim is checked),
 /// but it is a second claim request without proof.
 #[test]
-#[ignore = "core finding: re-claim after a reset without waiting for the first request to become unable to land"]
+
 fn core_finding_reclaim_right_after_a_reset() {
     let c = config();
     let (mut f, _first) = Flow::start(FlowKind::Claim, 7, 0, &c);
@@ -60,7 +59,7 @@ fn core_finding_reclaim_right_after_a_reset() {
 /// kind `unauthorized`: a driver reading that as "refused" journals a won claim as
 /// failed. The claim's own outcome is unknown.
 #[test]
-#[ignore = "core finding: a check's 401 is reported as the claim's own refusal"]
+
 fn core_finding_check_401_reported_as_refusal() {
     let c = config();
     let (mut f, _first) = Flow::start(FlowKind::Claim, 7, 0, &c);
@@ -90,7 +89,7 @@ fn core_finding_check_401_reported_as_refusal() {
 /// `lp_id`: `rest::reconcile` looks only at the owner, so the flow says `claimed` and a
 /// driver tells the operator to send fiat for a cancelled order.
 #[test]
-#[ignore = "core finding: a cancelled order of ours reconciles as claimed"]
+
 fn core_finding_cancelled_order_reconciles_as_claimed() {
     let c = config();
     let (mut f, _first) = Flow::start(FlowKind::Claim, 7, 0, &c);

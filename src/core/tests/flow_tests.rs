@@ -85,15 +85,28 @@ fn lost_claim_answer_is_checked_and_found_ours_without_a_second_claim() {
     );
 }
 
+impl Run {
+    /// An `open` answer to the check of an unanswered claim: the flow first waits out the
+    /// landing window (the claim may still be on its way), checks again, then re-claims.
+    fn open_after_no_answer(&mut self) -> Step {
+        let Step::Sleep(ms) = self.feed(ans(200, &order("open", None))) else {
+            panic!("an unanswered claim must be given time to land")
+        };
+        self.now += ms;
+        assert_eq!(fetch(&self.feed(Input::Wake)), GET);
+        self.feed(ans(200, &order("open", None)))
+    }
+}
+
 #[test]
 fn still_open_means_our_claim_never_landed_so_a_bounded_reclaim_follows() {
     let (mut r, _) = Run::new(FlowKind::Claim);
     for _ in 0..MAX_RECLAIMS {
         assert_eq!(fetch(&r.feed(no_answer())), GET);
-        assert_eq!(fetch(&r.feed(ans(200, &order("open", None)))), CLAIM);
+        assert_eq!(fetch(&r.open_after_no_answer()), CLAIM);
     }
     r.feed(no_answer());
-    let Step::Done(Err(e)) = r.feed(ans(200, &order("open", None))) else {
+    let Step::Done(Err(e)) = r.open_after_no_answer() else {
         panic!("must stop re-claiming")
     };
     assert_eq!(e.kind, ErrorKind::Timeout);
@@ -141,9 +154,9 @@ fn checks_pause_with_backoff_then_give_up_with_the_last_reason() {
 fn an_unanswered_websocket_claim_is_checked_then_claimed_once_over_http() {
     let (mut r, first) = Run::new(FlowKind::Reconcile);
     assert_eq!(fetch(&first), GET);
-    assert_eq!(fetch(&r.feed(ans(200, &order("open", None)))), CLAIM);
+    assert_eq!(fetch(&r.open_after_no_answer()), CLAIM);
     assert_eq!(fetch(&r.feed(no_answer())), GET);
-    let Step::Done(Err(e)) = r.feed(ans(200, &order("open", None))) else {
+    let Step::Done(Err(e)) = r.open_after_no_answer() else {
         panic!()
     };
     assert!(e.message.contains("never landed"), "{}", e.message);
@@ -230,7 +243,7 @@ fn an_input_out_of_order_ends_the_flow() {
 fn a_409_after_an_unknown_attempt_is_checked_not_reported_taken() {
     let (mut r, _) = Run::new(FlowKind::Claim);
     assert_eq!(fetch(&r.feed(no_answer())), GET);
-    assert_eq!(fetch(&r.feed(ans(200, &order("open", None)))), CLAIM);
+    assert_eq!(fetch(&r.open_after_no_answer()), CLAIM);
     assert_eq!(fetch(&r.feed(ans(409, "{}"))), GET, "ambiguous: checked");
     let body = order("claimed", Some(ME));
     assert_eq!(
@@ -239,7 +252,7 @@ fn a_409_after_an_unknown_attempt_is_checked_not_reported_taken() {
     );
     // The same for the HTTP claim that follows an unanswered WebSocket claim.
     let (mut r, _) = Run::new(FlowKind::Reconcile);
-    assert_eq!(fetch(&r.feed(ans(200, &order("open", None)))), CLAIM);
+    assert_eq!(fetch(&r.open_after_no_answer()), CLAIM);
     assert_eq!(fetch(&r.feed(ans(409, "{}"))), GET);
     assert_eq!(
         r.feed(ans(200, &order("claimed", Some(99)))),
