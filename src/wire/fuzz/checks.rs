@@ -1,32 +1,34 @@
 //! The checks of the wire crate's fuzz targets, one function per target, shared with the
 //! corpus replay of the main test run: `fuzz_targets/*.rs` call them on what libFuzzer
 //! generates, and `src/core/tests/wire_tests.rs` includes this file and calls them on
-//! every committed file of `corpus/<target>/` (stable toolchain, seconds). A finding is
-//! a panic.
+//! every committed file of `corpus/<target>/` (stable toolchain, milliseconds). A
+//! finding is a panic.
 //!
 //! - [`decode`]: `ServerMessage::decode` on any bytes never panics, is deterministic,
 //!   equals the general scan (shortcuts change nothing), refuses as not JSON exactly what
-//!   serde_json refuses, and equals [`reference`], the tolerant rules written again over
-//!   a plain tree of the document.
+//!   [`serde_reference`] refuses, and equals [`reference`], the tolerant rules written
+//!   again over a plain tree of the document.
 //! - [`json_differential`]: the JSON reader against serde_json: the same documents
 //!   accepted (whole-document reading and `skip` alike), strings decoded to the same text,
-//!   numbers to the same values: integers and ids exactly; floats as the standard
-//!   library's correctly rounded parser reads them (serde_json's default float parsing is
-//!   itself best-effort), bit for bit inside `json::to_f64`'s exact class and within
-//!   [`FLOAT_ULPS`] outside it; numeric strings read by the decoder's tolerant rules
-//!   agree with `str::parse`.
+//!   numbers to the same values: integers exactly; floats as the standard library's
+//!   correctly rounded parser reads them (serde_json's default float parsing is itself
+//!   best-effort), bit for bit inside `json::to_f64`'s exact class ([`in_exact_class`])
+//!   and within [`FLOAT_ULPS`] outside it; ids as the exact parser reads them, and only
+//!   inside that class; numeric strings read by the decoder's tolerant rules agree with
+//!   `str::parse`.
 //! - [`fast_paths`]: `canonical.rs` and `short.rs` against the general decoder, on the
 //!   input as a frame and on frames generated from the input's bytes as mutations of the
 //!   canonical shapes (most of them canonical, so the shortcuts are taken, not only
 //!   refused); a frame of the documented shape must be taken by its shortcut.
 //!
-//! Where the reader and serde_json legitimately differ, the difference is decided here:
-//! only at the edge of f64's range (a number within ~1e-14 of f64::MAX may round to
-//! infinity in one parser and not the other; serde_json refuses a number it rounds to
-//! infinity, and so does the reader). Everything else is an exact agreement; in
-//! particular nesting (127 containers deep is JSON, 128 is not, for both) and duplicate
-//! keys (serde_json's `Value` keeps the last; the reader reports every occurrence, and
-//! the decoder refuses a frame in which a field it reads appears twice: see decode.rs).
+//! Where the reader and serde_json legitimately differ, the difference is encoded here:
+//! a number beyond f64's range (`1e400`) is JSON with an unreadable value for the reader
+//! (json.rs), where serde_json refuses the document ([`serde_reference`] reads such a
+//! number as null); and within ~1e-14 of f64::MAX one parser may round to infinity and
+//! the other not. Everything else is an exact agreement; in particular nesting (127
+//! containers deep is JSON, 128 is not, for both) and duplicate keys (serde_json's
+//! `Value` keeps the last; the reader reports every occurrence, and the decoder refuses a
+//! frame in which a field it reads appears twice: see decode.rs).
 
 #![allow(dead_code)]
 
