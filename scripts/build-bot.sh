@@ -16,4 +16,7 @@ wasm-opt $flags pkg/bot/rampwire_lp_bot_bg.wasm -o pkg/bot/rampwire_lp_bot_bg.wa
 mkdir -p pkg/drivers
 cp src/drivers/*.mjs pkg/drivers/
 cp src/js/node-http.js pkg/drivers/node-http.js
+# Its entries: Workers (the .wasm imported compiled) and Node (read and instantiated).
+cp src/js/entries/bot-workerd.js pkg/bot/workerd.js
+cp src/js/entries/bot-node.mjs pkg/bot/node.mjs
 chmod +x pkg/drivers/bin.mjs

@@ -147,12 +147,15 @@ writeFileSync(pkg("rampwire_lp_bg.wasm.d.ts"),
   "   then `initSync({ module: wasm })` from \"rampwire-lp/slim\"); elsewhere a bundler's asset. */\n" +
   "import type { WasmModule } from \"./rampwire_lp.js\";\ndeclare const module: WasmModule;\nexport default module;\n");
 
-// 5. rampwire-lp/edge: the Workers bot, importing the package's Workers entry.
+// 5. rampwire-lp/edge: the Workers bot, importing the package's bot build (its Workers
+//    entry, made by scripts/build-bot.sh) and the bot driver.
 mkdirSync(pkg("edge"), { recursive: true });
-const bot = readFileSync("edge/bot.mjs", "utf8");
-if (!bot.includes('from "rampwire-lp";')) throw new Error("pkg-manifest: edge/bot.mjs does not import \"rampwire-lp\"");
-writeFileSync(pkg("edge/index.js"), bot.replace('from "rampwire-lp";', 'from "../workerd.js";').replace('from "./policy.mjs";', 'from "./policy.js";'));
-copyFileSync("edge/policy.mjs", pkg("edge/policy.js"));
+let bot = readFileSync("edge/bot.mjs", "utf8");
+for (const [from, to] of [['from "rampwire-lp/bot";', 'from "../bot/workerd.js";'], ['from "rampwire-lp/driver";', 'from "../drivers/bot-driver.mjs";']]) {
+  if (!bot.includes(from)) throw new Error(`pkg-manifest: edge/bot.mjs does not import ${from}`);
+  bot = bot.replace(from, to);
+}
+writeFileSync(pkg("edge/index.js"), bot);
 copyFileSync(`${ENTRIES}/edge.d.ts`, pkg("edge/index.d.ts"));
 
 // 6. package.json: conditional exports, `workerd` first (wrangler resolves
@@ -195,11 +198,16 @@ const manifest = {
     "./slim": { types: esmTypes, default: "./rampwire_lp.js" },
     "./rampwire_lp_bg.wasm": { types: "./rampwire_lp_bg.wasm.d.ts", default: "./rampwire_lp_bg.wasm" },
     "./edge": { types: "./edge/index.d.ts", workerd: "./edge/index.js", default: "./edge/index.js" },
+    // The bot build: LpClient and BotEngine in one module (only bots load the engine).
+    "./bot": { workerd: "./bot/workerd.js", node: "./bot/node.mjs", default: "./bot/rampwire_lp_bot.js" },
+    "./driver": "./drivers/bot-driver.mjs",
     "./package.json": "./package.json",
   },
-  files: ["*.js", "*.cjs", "*.mjs", "*.map", "*.d.ts", "*.d.cts", "rampwire_lp_bg.wasm", "edge/", "README.md", "CHANGELOG.md", "LICENSE"],
+  files: ["*.js", "*.cjs", "*.mjs", "*.map", "*.d.ts", "*.d.cts", "rampwire_lp_bg.wasm", "edge/", "bot/", "drivers/", "README.md", "CHANGELOG.md", "LICENSE"],
+  // `npx rampwire-lp bot ...`: the Node CLI bot.
+  bin: { "rampwire-lp": "drivers/bin.mjs" },
   // Entries whose import initialises the module must not be tree-shaken away.
-  sideEffects: ["./workerd.js", "./node.cjs", "./node.mjs", "./edge/index.js"],
+  sideEffects: ["./workerd.js", "./node.cjs", "./node.mjs", "./edge/index.js", "./bot/workerd.js", "./bot/node.mjs"],
   engines: { node: ">=20" },
 };
 writeFileSync(pkg("package.json"), JSON.stringify(manifest, null, 2) + "\n");

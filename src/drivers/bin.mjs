@@ -2,7 +2,6 @@
 // The package's `rampwire-lp` command: loads the bot build of the package (client and
 // bot engine in one module) and runs the CLI (cli.mjs). Node 20 and 21 have a global
 // WebSocket only behind a flag: the command then runs itself again with it.
-import { readFileSync } from "node:fs";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
@@ -12,9 +11,7 @@ if (typeof globalThis.WebSocket !== "function" && !process.execArgv.includes("--
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 } else {
   const { main } = await import("./cli.mjs");
-  // REST over node:http(s) with keep-alive, as the package's Node entry does.
-  (await import("./node-http.js")).installNodeTransport();
-  const mod = await import("../bot/rampwire_lp_bot.js");
-  mod.initSync({ module: readFileSync(new URL("../bot/rampwire_lp_bot_bg.wasm", import.meta.url)) });
+  // The bot build, instantiated, with REST over node:http(s) (bot/node.mjs).
+  const mod = await import("../bot/node.mjs");
   process.exitCode = await main(process.argv.slice(2), { mod });
 }

@@ -3,19 +3,24 @@
 // claim races other LPs. Installed on the global scope by the package's Node entries
 // (and the CLI) before a client is made; host.js finds it there. Browsers and Workers
 // never load this file.
-import http from "node:http";
-import https from "node:https";
 
 /** Report codes (keep in step with host.js and flows.rs). */
 const TIMED_OUT = 1;
 const FAILED = 2;
 const BODY_TOO_LARGE = 4;
 const decoder = new TextDecoder();
-const MODULES = [http, https];
+/**
+ * node:http and node:https, found at run time rather than imported: this file is bundled
+ * into node.cjs, which a user's ES module bundle may include, where a `require` of a
+ * built-in fails (process.getBuiltinModule is Node 20.16+; `require` serves older ones).
+ */
+const builtin = (name) => globalThis.process?.getBuiltinModule?.(name) ?? require(name);
+let modules = null;
+const MODULES_OF = () => (modules ??= [builtin("node:http"), builtin("node:https")]);
 
 const transport = {
   /** A client's keep-alive agents, [http, https]; `destroy()`ed when the client is freed. */
-  agents: () => MODULES.map((m) => new m.Agent({ keepAlive: true })),
+  agents: () => MODULES_OF().map((m) => new m.Agent({ keepAlive: true })),
 
   /**
    * One exchange for `host` (its headers, timeout, body cap and agents): resolves with
@@ -35,7 +40,7 @@ const transport = {
       const tls = url.startsWith("https:") ? 1 : 0;
       let req;
       try {
-        req = MODULES[tls].request(url, { method: post ? "POST" : "GET", headers: host.headers(post), agent: host.agents[tls] });
+        req = MODULES_OF()[tls].request(url, { method: post ? "POST" : "GET", headers: host.headers(post), agent: host.agents[tls] });
       } catch (e) {
         return fail(e);
       }

@@ -52,7 +52,9 @@ test("every exports entry is accounted for in the budget table", () => {
   const { exports } = JSON.parse(readFileSync(path.join(PKG, "package.json"), "utf8"));
   const budgeted = new Set(Object.values(LOADS).map((files) => files[0]));
   for (const target of exportTargets(exports)) {
-    if (target.endsWith(".wasm") || target === "package.json" || target.startsWith("edge/")) continue;
+    // The bot build and its users (the edge bot, the driver) are applications of the
+    // engine, not client entries: printed below, not budgeted.
+    if (target.endsWith(".wasm") || target === "package.json" || /^(edge|bot|drivers)\//.test(target)) continue;
     assert.ok(budgeted.has(target), `exports target ${target} has a row in LOADS`);
   }
 });
@@ -72,8 +74,11 @@ for (const [runtime, files] of Object.entries(LOADS)) {
   });
 }
 
-test("rampwire-lp/edge (the bot application, not a runtime entry: printed, not budgeted)", () => {
-  const js = [...graph("edge/index.js")];
-  const total = [...js, WASM].reduce((n, f) => n + gz(f), 0);
-  console.log(`rampwire-lp/edge: ${total} B gzip (${js.join(", ")}, ${WASM})`);
-});
+const BOT_WASM = "bot/rampwire_lp_bot_bg.wasm";
+for (const [name, entry] of [["rampwire-lp/edge", "edge/index.js"], ["rampwire-lp/bot (workerd)", "bot/workerd.js"], ["rampwire-lp bot (the Node CLI)", "drivers/bin.mjs"]]) {
+  test(`${name} (the bot engine's applications, not client entries: printed, not budgeted)`, () => {
+    const js = [...graph(entry), ...(entry === "drivers/bin.mjs" ? graph("bot/node.mjs") : [])];
+    const total = [...new Set(js), BOT_WASM].reduce((n, f) => n + gz(f), 0);
+    console.log(`${name}: ${total} B gzip (${[...new Set(js)].join(", ")}, ${BOT_WASM} ${gz(BOT_WASM)})`);
+  });
+}

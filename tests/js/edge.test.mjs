@@ -1,5 +1,6 @@
-// The edge bot (edge/, wrangler.toml) in workerd through Miniflare, against rampwire-sim.
-import { test, before, after } from "node:test";
+// The edge bot (edge/, wrangler.toml) in workerd through Miniflare, against rampwire-sim:
+// the bot engine in a Durable Object, its journal in the object's storage.
+import { test, beforeEach, afterEach, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -15,15 +16,20 @@ const POLICY = {
   MAX_AMOUNT: "KES:20000,NGN:150000",
   MAX_OPEN_CLAIMS: "3",
   DAILY_USD_CAP: "100000",
+  DRY_RUN: "0",
 };
+const FAST = { WATCHDOG_MS: "1000", HEARTBEAT_MS: "1000", BACKOFF_MAX_MS: "1000", REQUEST_TIMEOUT_MS: "800", RECONCILE_INTERVAL_MS: "1000" };
 
+// A simulator of its own per test: no order of another test is open in a bot's `init`.
 let sim;
 const dirs = [];
-before(async () => {
+beforeEach(async () => {
   sim = await startSim(["--complete-after-ms", "300"]);
 });
-after(async () => {
+afterEach(async () => {
   await sim?.stop();
+});
+after(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -31,47 +37,75 @@ after(async () => {
 async function startBot({ key = KEY, vars = {}, dir } = {}) {
   dir ??= mkdtempSync(path.join(tmpdir(), "lpbot-"));
   dirs.push(dir);
+  const logs = [];
   const mf = await workerd(path.join(ROOT, "edge/worker.mjs"),
-    { API_URL: sim.base, LP_KEY: key, OPERATOR_TOKEN: TOKEN, WATCHDOG_MS: "500", HEARTBEAT_MS: "1000", BACKOFF_MAX_MS: "1000", REQUEST_TIMEOUT_MS: "800", ...POLICY, ...vars },
-    { durableObjects: { LP_BOT: "LpBot" }, durableObjectsPersist: dir });
-  const call = async (method, p, token = TOKEN) => {
-    const r = await mf.dispatchFetch(`http://bot.test${p}`, { method, headers: { authorization: `Bearer ${token}` } });
-    return { status: r.status, body: await r.json() };
+    { API_URL: sim.base, LP_KEY: key, OPERATOR_TOKEN: TOKEN, ...FAST, ...POLICY, ...vars },
+    { durableObjects: { LP_BOT: "LpBot" }, durableObjectsPersist: dir, handleRuntimeStdio: (out, err) => {
+      for (const s of [out, err]) s.on("data", (d) => logs.push(...String(d).split("\n").filter(Boolean)));
+    } });
+  const call = async (method, p, auth = `Bearer ${TOKEN}`) => {
+    const r = await mf.dispatchFetch(`http://bot.test${p}`, { method, headers: auth === null ? {} : { authorization: auth } });
+    const text = await r.text();
+    let body;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      body = text;
+    }
+    return { status: r.status, body };
   };
-  return { mf, dir, call, status: async () => (await call("GET", "/status")).body, claims: async () => (await call("GET", "/claims")).body };
+  const claims = async () => (await call("GET", "/claims?limit=1000")).body.entries;
+  return { mf, dir, logs, call, status: async () => (await call("GET", "/status")).body, claims };
 }
 
 async function live(bot) {
-  await until(async () => (await bot.status()).state === "live", 10000, "the bot to go live");
+  await until(async () => (await bot.status()).connected === true, 10000, "the bot to go live");
 }
 
 const entry = async (bot, id) => (await bot.claims()).find((c) => c.id === id);
 
-test("edge: connects, goes live, claims a matching order, skips the rest", async () => {
+test("edge: a fresh bot starts from empty storage, claims a matching order, skips the rest, fiat-sent completes it", async () => {
   const bot = await startBot();
   try {
     await live(bot);
     const s = await bot.status();
-    assert.equal(s.lpId, 12);
-    assert.deepEqual(s.policy.currencies, ["KES", "NGN"]);
+    assert.equal(s.lp_id, 12);
+    assert.equal(s.journal_entries, 0, "no ghost claims from a committed storage");
+    assert.equal(s.state, "live");
     const good = await sim.order({ currency: "KES", amount_fiat: 5000 });
     const wrongCurrency = await sim.order({ currency: "GHS", amount_fiat: 100 });
     const tooBig = await sim.order({ currency: "KES", amount_fiat: 25000 });
     await until(async () => (await entry(bot, good.id))?.state === "claimed", 5000, "the claim");
-    const c = await entry(bot, good.id);
-    assert.ok(c.payee?.account, "claims come with payee details");
     await new Promise((r) => setTimeout(r, 300));
     for (const o of [wrongCurrency, tooBig]) {
       assert.equal((await sim.get(`/_sim/orders/${o.id}`)).status, "open", `not claimed: ${o.currency} ${o.amount_fiat}`);
-      assert.equal(await entry(bot, o.id), undefined);
+      assert.equal(await entry(bot, o.id), undefined, "skips are logged, not journaled");
     }
-    // The operator marks fiat sent; the order completes.
     const r = await bot.call("POST", `/claims/${good.id}/fiat-sent`);
     assert.equal(r.status, 200);
-    assert.equal(r.body.status, "fiat_sent");
     await until(async () => (await sim.get(`/_sim/orders/${good.id}`)).status === "completed", 5000, "completion");
-    await until(async () => (await entry(bot, good.id)).state === "completed", 5000, "the bot to see completion");
-    assert.equal((await bot.call("POST", "/claims/999999/fiat-sent")).status, 404);
+    await until(async () => (await entry(bot, good.id)).state === "completed", 8000, "the bot to see completion");
+    // One JSON line per event, never the key.
+    const lines = bot.logs.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    for (const ev of ["claim_sent", "claim_outcome", "order_seen", "fiat_sent"]) assert.ok(lines.some((l) => l.event === ev), `a ${ev} log line`);
+    assert.ok(!bot.logs.some((l) => l.includes(KEY)), "the key is in no log line");
+  } finally {
+    await bot.mf.dispose();
+  }
+});
+
+test("edge: a new bot is in DRY RUN unless told: it journals would-claims and sends no claim", async () => {
+  const bot = await startBot({ vars: { DRY_RUN: "" } });
+  try {
+    await live(bot);
+    const s = await bot.status();
+    assert.equal(s.state, "dry_run");
+    assert.match(s.banner, /DRY RUN/);
+    const o = await sim.order({ currency: "KES", amount_fiat: 5000 });
+    await until(async () => (await entry(bot, o.id))?.mode === "dry_run", 5000, "the would-claim");
+    const posts = (await sim.get("/_sim/requests")).filter((l) => l === `POST /api/orders/${o.id}/claim`);
+    assert.deepEqual(posts, []);
+    assert.equal((await bot.status()).open_claims, 0);
   } finally {
     await bot.mf.dispose();
   }
@@ -83,11 +117,11 @@ test("edge: the collateral limit stops claiming at MAX_OPEN_CLAIMS", async () =>
     await live(bot);
     const orders = [];
     for (let i = 0; i < 4; i++) orders.push(await sim.order({ currency: "NGN", amount_fiat: 1000 + i }));
-    await until(async () => (await bot.status()).openClaims === 2, 5000, "two open claims");
+    await until(async () => (await bot.status()).open_claims === 2, 5000, "two open claims");
     await new Promise((r) => setTimeout(r, 500));
     const mine = (await sim.get("/_sim/orders")).filter((o) => orders.some((x) => x.id === o.id) && o.lp_id === 12);
     assert.equal(mine.length, 2, "exactly two claimed");
-    assert.equal((await bot.status()).openClaims, 2);
+    assert.equal((await bot.status()).open_claims, 2);
   } finally {
     await bot.mf.dispose();
   }
@@ -99,8 +133,8 @@ test("edge: two bots with different keys race; exactly one wins", async () => {
   try {
     await Promise.all([live(a), live(b)]);
     const o = await sim.order({ currency: "KES", amount_fiat: 3000 });
-    await until(async () => (await entry(a, o.id))?.state && (await entry(b, o.id))?.state
-      && !["pending"].includes((await entry(a, o.id)).state) && !["pending"].includes((await entry(b, o.id)).state), 5000, "both outcomes");
+    const settled = async (bot) => ["claimed", "lost"].includes((await entry(bot, o.id))?.state);
+    await until(async () => (await settled(a)) && (await settled(b)), 8000, "both outcomes");
     const states = [(await entry(a, o.id)).state, (await entry(b, o.id)).state].sort();
     assert.deepEqual(states, ["claimed", "lost"]);
     const info = await sim.get(`/_sim/orders/${o.id}`);
@@ -111,28 +145,35 @@ test("edge: two bots with different keys race; exactly one wins", async () => {
   }
 });
 
-test("edge: a restart between journal and outcome reconciles without a lost or double claim", async () => {
+test("edge: a reset mid-claim and a reset mid-fiat-sent reconcile without a lost or double request", async () => {
   const bot = await startBot();
   const dir = bot.dir;
   let restarted;
   try {
     await live(bot);
     // The server commits the claim at once but holds its answer: the bot has journaled
-    // "pending" and is waiting when it dies.
+    // "pending" and is waiting when it is reset (as a deploy does).
     await sim.post("/_sim/faults", { rest_hold_ms: 3000, rest_hold_count: 1 });
     const o = await sim.order({ currency: "KES", amount_fiat: 4000 });
     await until(async () => (await sim.get(`/_sim/orders/${o.id}`)).lp_id === 12, 5000, "the claim to reach the server");
     assert.equal((await entry(bot, o.id)).state, "pending", "journaled, outcome unknown");
     await bot.mf.dispose();
     restarted = await startBot({ dir });
-    await live(restarted);
-    await until(async () => (await entry(restarted, o.id))?.state === "claimed", 8000, "reconciliation");
-    const e = await entry(restarted, o.id);
-    assert.equal(e.reconciled, true);
-    const info = await sim.get(`/_sim/orders/${o.id}`);
-    assert.equal(info.claims.length, 1, "claimed once, never again");
+    await until(async () => (await entry(restarted, o.id))?.state === "claimed", 10000, "reconciliation");
+    assert.equal((await sim.get(`/_sim/orders/${o.id}`)).claims.length, 1, "claimed once, never again");
+    // Now fiat-sent, its answer held, and a reset.
+    await sim.post("/_sim/faults", { rest_hold_ms: 3000, rest_hold_count: 1 });
+    const fs = restarted.call("POST", `/claims/${o.id}/fiat-sent`);
+    await until(async () => (await sim.get(`/_sim/orders/${o.id}`)).status !== "claimed", 5000, "fiat-sent to reach the server");
+    await restarted.mf.dispose().catch(() => {});
+    await fs.catch(() => {});
     await sim.post("/_sim/faults", {});
+    restarted = await startBot({ dir });
+    await until(async () => ["fiat_sent", "completed"].includes((await entry(restarted, o.id))?.state), 10000, "the fiat-sent found by reconciliation");
+    await until(async () => (await entry(restarted, o.id))?.state === "completed", 10000, "then completed");
+    assert.equal((await restarted.status()).open_claims, 0, "no collateral slot lost");
   } finally {
+    await sim.post("/_sim/faults", {});
     await restarted?.mf.dispose();
   }
 });
@@ -142,7 +183,7 @@ test("edge: survives a simulator drop and keeps claiming", async () => {
   try {
     await live(bot);
     await sim.post("/_sim/drop", { mode: "abort" });
-    await until(async () => (await bot.status()).state !== "live", 5000, "the bot to notice the drop");
+    await until(async () => (await bot.status()).connected !== true, 5000, "the bot to notice the drop");
     await live(bot);
     const o = await sim.order({ currency: "NGN", amount_fiat: 2000 });
     await until(async () => (await entry(bot, o.id))?.state === "claimed", 5000, "a claim after the drop");
@@ -151,12 +192,12 @@ test("edge: survives a simulator drop and keeps claiming", async () => {
   }
 });
 
-test("edge: wrong operator token → 401; invalid policy → stopped with the reason; pause/resume", async () => {
+test("edge: the operator API needs the Bearer scheme; pause and resume", async () => {
   const bot = await startBot();
   try {
-    for (const token of ["wrong", "", TOKEN + "x"]) {
-      const r = await bot.call("GET", "/status", token);
-      assert.equal(r.status, 401);
+    for (const auth of ["Bearer wrong", "", `Bearer ${TOKEN}x`, TOKEN, `Basic ${TOKEN}`, `bearer  ${TOKEN}`, null]) {
+      const r = await bot.call("GET", "/status", auth);
+      assert.equal(r.status, 401, String(auth));
       assert.deepEqual(r.body, { error: "unauthorized" });
     }
     await live(bot);
@@ -168,20 +209,50 @@ test("edge: wrong operator token → 401; invalid policy → stopped with the re
     const r = await bot.call("POST", "/resume");
     assert.equal(r.status, 200);
     await live(bot);
-    await until(async () => (await entry(bot, o.id))?.state === "claimed", 5000, "the snapshot order claimed after resume");
+    await until(async () => (await entry(bot, o.id))?.state === "claimed", 8000, "the snapshot order claimed after resume");
   } finally {
     await bot.mf.dispose();
   }
-  for (const [vars, word] of [[{ MAX_AMOUNT: "KES:20000" }, "NGN"], [{ MAX_OPEN_CLAIMS: "0" }, "MAX_OPEN_CLAIMS"], [{ ALLOWED_CURRENCIES: "" }, "ALLOWED_CURRENCIES"], [{ DAILY_USD_CAP: "lots" }, "DAILY_USD_CAP"]]) {
+});
+
+test("edge: a bad setting stops the bot and /status says which and why (never HTTP 500)", async () => {
+  for (const [vars, word] of [
+    [{ MAX_AMOUNT: "KES:20000" }, "NGN"],
+    [{ MAX_OPEN_CLAIMS: "0" }, "MAX_OPEN_CLAIMS"],
+    [{ MAX_OPEN_CLAIMS: "1e3" }, "MAX_OPEN_CLAIMS"],
+    [{ ALLOWED_CURRENCIES: "" }, "ALLOWED_CURRENCIES"],
+    [{ DAILY_USD_CAP: "lots" }, "DAILY_USD_CAP"],
+    [{ MAX_AMOUNT: "KES:0x10,NGN:5" }, "MAX_AMOUNT"],
+    [{ REQUEST_TIMEOUT_MS: "1e12" }, "REQUEST_TIMEOUT_MS"],
+    [{ HEARTBEAT_MS: "5" }, "HEARTBEAT_MS"],
+    [{ API_URL: "ftp://example.com" }, "API_URL"],
+  ]) {
     const bad = await startBot({ vars });
     try {
-      const s = await bad.status();
-      assert.equal(s.state, "stopped");
-      assert.match(s.setupError, new RegExp(word));
-      assert.equal((await sim.get("/_sim/connections")).total >= 0, true);
+      const r = await bad.call("GET", "/status");
+      assert.equal(r.status, 200, JSON.stringify(vars));
+      assert.equal(r.body.state, "stopped", JSON.stringify(vars));
+      assert.match(r.body.setupError, new RegExp(word), JSON.stringify(vars));
     } finally {
       await bad.mf.dispose();
     }
+  }
+});
+
+test("edge: a refused key: one attempt, then stopped; polling /status opens no socket", async () => {
+  const count = async () => (await sim.get("/_sim/requests")).filter((l) => l.startsWith("GET /ws/orders")).length;
+  const before = await count();
+  const bot = await startBot({ key: "lp_refused_key" });
+  try {
+    await until(async () => (await bot.status()).state === "stopped", 8000, "the bot to stop");
+    for (let i = 0; i < 10; i++) await bot.status();
+    await new Promise((r) => setTimeout(r, 1500)); // an alarm or two
+    assert.equal((await count()) - before, 1, "one socket attempt in all");
+    const s = await bot.status();
+    assert.match(s.stopped.reason, /refused|Invalid|key/i);
+    assert.ok(!JSON.stringify(s).includes("lp_refused_key"));
+  } finally {
+    await bot.mf.dispose();
   }
 });
 

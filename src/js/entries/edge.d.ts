@@ -14,12 +14,17 @@ type FetchRequest = typeof globalThis extends { Request: { prototype: infer R } 
 type FetchResponse = typeof globalThis extends { Response: { prototype: infer R } } ? R : never;
 
 /**
- * The LP bot: holds one LpClient socket, claims orders by policy over HTTP, journals every
- * claim in Durable Object storage, reconciles unknown outcomes after a restart.
+ * The LP bot: the bot engine (policy, journal, reconciliation) with one LpClient socket,
+ * its journal in Durable Object storage; a new bot runs in DRY RUN until told to go live.
  */
 export declare class LpBot {
   constructor(ctx: LpBotState, env: LpBotEnv);
-  /** The operator endpoints: GET /status, GET /claims, POST /claims/{id}/fiat-sent, POST /pause, POST /resume. */
+  /**
+   * The operator endpoints (`Authorization: Bearer <OPERATOR_TOKEN>`): GET /status,
+   * GET /summary, GET /claims?state=&since=&cursor=&limit=&format=csv,
+   * POST /claims/{id}/fiat-sent, POST /claims/{id}/release, POST /pause, POST /resume,
+   * POST /go-live, POST /go-dry-run.
+   */
   fetch(request: FetchRequest): Promise<FetchResponse>;
   /** The watchdog (a Durable Object alarm). */
   alarm(): Promise<void>;

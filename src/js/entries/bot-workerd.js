@@ -1,0 +1,8 @@
+// `rampwire-lp/bot` in Cloudflare Workers: the bot build (LpClient and BotEngine in one
+// module), its .wasm imported compiled and instantiated at the module's top level.
+import wasm from "./rampwire_lp_bot_bg.wasm";
+import { initSync } from "./rampwire_lp_bot.js";
+
+initSync({ module: wasm });
+
+export * from "./rampwire_lp_bot.js";
