@@ -40,6 +40,17 @@ const NOT_INITIALIZED =
 patch(pkg("rampwire_lp.js"), "    constructor(options) {\n        const ret = wasm.lpclient_new(options);",
   `    constructor(options) {\n        if (wasm === undefined) throw makeLpError("not_initialized", ${JSON.stringify(NOT_INITIALIZED)});\n        const ret = wasm.lpclient_new(options);`);
 
+// 2b. wasm-bindgen's loading warnings, worded shorter (the budget counts every byte).
+{
+  let glueText = readFileSync(pkg("rampwire_lp.js"), "utf8");
+  for (const [re, to] of [
+    [/using deprecated parameters for `initSync\(\)`; pass a single object instead/, "rampwire-lp: call initSync({ module })"],
+    [/using deprecated parameters for the initialization function; pass a single object instead/, "rampwire-lp: call init({ module_or_path })"],
+    [/`WebAssembly\.instantiateStreaming` failed because your server does not serve Wasm with `application\/wasm` MIME type\. Falling back to `WebAssembly\.instantiate` which is slower\. Original error:\\n/, "rampwire-lp: serve the .wasm as application/wasm (instantiated the slower way):"],
+  ]) glueText = glueText.replace(re, to);
+  writeFileSync(pkg("rampwire_lp.js"), glueText);
+}
+
 // 3. The JS files, bundled (glue + host.js) or copied, then minified with class names kept
 //    (`LpClient.name === "LpClient"`), with source maps back to the readable sources.
 const wasm = readFileSync(pkg("rampwire_lp_bg.wasm"));

@@ -607,12 +607,7 @@ impl Connection {
                 // Only the answer to a claim of ours proves anything: an unsolicited
                 // `claimed` would report a claim we never made.
                 if !self.take_pending(order_id) {
-                    let mut m = String::from("ignored a \"claimed\" frame for order ");
-                    super::wire::push_u64(&mut m, order_id);
-                    m.push_str(": no WebSocket claim of ours for it is waiting for an answer");
-                    self.emit(Event::Error(
-                        LpError::new(ErrorKind::Protocol, m).with_order(order_id),
-                    ));
+                    self.report_unsolicited(order_id);
                     return;
                 }
                 self.emit(Event::Claimed(order_id));
@@ -654,7 +649,7 @@ impl Connection {
         if unreadable > MAX_INIT_REPORTS {
             let mut m = String::from("init: ");
             super::wire::push_u64(&mut m, (unreadable - MAX_INIT_REPORTS) as u64);
-            m.push_str(" more orders with unreadable amounts (not reported one by one)");
+            m.push_str(" more orders with unreadable amounts");
             self.emit(Event::Error(LpError::new(ErrorKind::Protocol, m)));
         }
         if !self.config.order_filter.is_empty() {
@@ -843,7 +838,7 @@ impl Connection {
                 m.push_str(what);
                 m.push_str(" while the connection is ");
                 m.push_str(self.state.as_str());
-                m.push_str("; socket commands are never queued or replayed (use the HTTP call, or retry when live)");
+                m.push_str("; socket commands are never queued (use HTTP, or retry when live)");
                 Err(LpError::new(ErrorKind::Closed, m))
             }
         }
@@ -885,11 +880,24 @@ impl Connection {
 
     /// A text that came from the server, fit for a message: the key redacted first, then
     /// cut to `max` bytes (cut first, a key straddling the cut would survive in part).
+    #[inline(never)]
     fn server_text(&self, text: &str, max: usize) -> String {
         super::wire::truncate(&self.config.lp_key.redact(text), max).to_owned()
     }
 
+    /// A `claimed` frame that answers no claim of ours: a protocol error, never a claim.
+    #[inline(never)]
+    fn report_unsolicited(&mut self, order_id: OrderId) {
+        let mut m = String::from("ignored a \"claimed\" frame for order ");
+        super::wire::push_u64(&mut m, order_id);
+        m.push_str(": no WebSocket claim of ours awaits an answer");
+        self.emit(Event::Error(
+            LpError::new(ErrorKind::Protocol, m).with_order(order_id),
+        ));
+    }
+
     /// One protocol error for an order whose amounts cannot be read (it passes no limit).
+    #[inline(never)]
     fn report_unreadable(&mut self, id: OrderId, fiat: Option<f64>, usd: Option<f64>) {
         let mut m = String::from("order ");
         super::wire::push_u64(&mut m, id);

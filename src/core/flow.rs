@@ -263,7 +263,7 @@ impl Flow {
                     LpError::new(ErrorKind::Network, "fiat-sent failed").with_order(id)
                 });
                 e.message
-                    .push_str(" (the order is not marked fiat sent: the request did not land)");
+                    .push_str(" (not marked fiat sent: it did not land)");
                 Step::Done(Err(e))
             }
             // The check itself failed: nobody knows whether the fiat-sent landed.
@@ -346,9 +346,8 @@ impl Flow {
                 .claim_error
                 .take()
                 .unwrap_or_else(|| LpError::new(ErrorKind::Network, "the claim got no answer"));
-            e.message.push_str(
-                "; the order is still open, so the claim never landed (not retried further)",
-            );
+            e.message
+                .push_str("; the order is still open: the claim never landed (not retried)");
             return Step::Done(Err(e.with_order(self.id)));
         }
         self.reclaims += 1;

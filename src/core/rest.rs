@@ -213,7 +213,7 @@ pub fn claim_verdict(
                 push_u64(&mut m, order_id);
                 m.push_str(" answered 2xx, but ");
                 m.push_str(why);
-                m.push_str(": that proves nothing, so the order is checked");
+                m.push_str(": proves nothing, so the order is checked");
                 ClaimVerdict::Unknown(
                     LpError::new(ErrorKind::Protocol, m)
                         .with_status(status)

@@ -61,6 +61,20 @@ pub(super) struct Inner {
 }
 
 pub(super) type Shared = Rc<RefCell<Inner>>;
+
+/// The client's state, mutably. Every borrow goes through here (and [`read`]) so that the
+/// panic path of a borrow, which the re-entrancy rule above makes unreachable, exists
+/// once in the module rather than once per call site.
+#[inline(never)]
+pub(super) fn lock(rc: &Shared) -> std::cell::RefMut<'_, Inner> {
+    rc.borrow_mut()
+}
+
+/// The client's state, to read (see [`lock`]).
+#[inline(never)]
+pub(super) fn read(rc: &Shared) -> std::cell::Ref<'_, Inner> {
+    rc.borrow()
+}
 type FrameHandler = Closure<dyn FnMut(u32, u32) -> u32>;
 type ReserveHandler = Closure<dyn FnMut(u32) -> u32>;
 type SocketHandler = Closure<dyn FnMut(u32, u32, u32) -> u32>;
@@ -184,7 +198,7 @@ impl LpClient {
             .iter()
             .find(|e| **e == event)
             .ok_or_else(|| convert::error(&LpError::invalid("unknown event name; use one of init, order, order_taken, order_removed, claimed, state, error")))?;
-        let inner = self.inner.borrow();
+        let inner = read(&self.inner);
         if inner.host.size() >= MAX_LISTENERS {
             return Err(convert::error(&LpError::invalid(
                 "too many listeners (1000): unsubscribe the ones you no longer need",
@@ -199,7 +213,7 @@ impl LpClient {
     pub fn connect(&self) -> Promise {
         let rc = self.inner.clone();
         let promise = Promise::new(&mut |resolve, reject| {
-            let mut inner = rc.borrow_mut();
+            let mut inner = lock(&rc);
             if inner.connect_waiters.len() >= MAX_CONNECT_WAITERS {
                 let _ = reject.call1(
                     &JsValue::NULL,
@@ -223,19 +237,19 @@ impl LpClient {
     /// `"idle" | "connecting" | "authenticating" | "live" | "reconnecting" | "closed" | "failed"`
     #[wasm_bindgen(getter, unchecked_return_type = "ConnectionState")]
     pub fn state(&self) -> String {
-        self.inner.borrow().core.state().as_str().to_owned()
+        read(&self.inner).core.state().as_str().to_owned()
     }
 
     /// Our LP id, once known (from `init` or a claim answer).
     #[wasm_bindgen(getter, js_name = lpId)]
     pub fn lp_id(&self) -> Option<f64> {
-        self.inner.borrow().core.lp_id().map(|i| i as f64)
+        read(&self.inner).core.lp_id().map(|i| i as f64)
     }
 
     /// The open orders we know of, newest first.
     #[wasm_bindgen(js_name = openOrders, unchecked_return_type = "Order[]")]
     pub fn open_orders(&self) -> js_sys::Array {
-        convert::orders(self.inner.borrow().core.book().iter())
+        convert::orders(read(&self.inner).core.book().iter())
     }
 
     /// Claims over HTTP: `{ status: "claimed", order }` or `{ status: "taken" }`. A claim
@@ -268,7 +282,7 @@ impl LpClient {
     #[wasm_bindgen(js_name = fiatSentWs)]
     pub fn fiat_sent_ws(&self, id: f64) -> Result<(), JsValue> {
         let id = order_id(id).map_err(|e| convert::error(&e))?;
-        let r = self.inner.borrow_mut().core.send_fiat_sent(now_ms(), id);
+        let r = lock(&self.inner).core.send_fiat_sent(now_ms(), id);
         drive(&self.inner);
         r.map_err(|e| convert::error(&e))
     }
@@ -314,7 +328,7 @@ impl LpClient {
     /// with kind `closed`; WebSocket claims awaiting an answer are reconciled over HTTP.
     pub fn close(&self) {
         let waiters = {
-            let mut inner = self.inner.borrow_mut();
+            let mut inner = lock(&self.inner);
             inner.core.close(now_ms());
             std::mem::take(&mut inner.connect_waiters)
         };
@@ -363,7 +377,7 @@ pub(super) fn drive(rc: &Shared) {
     loop {
         let mut events = Vec::new();
         {
-            let mut inner = rc.borrow_mut();
+            let mut inner = lock(rc);
             while let Some(action) = inner.core.poll_action() {
                 match action {
                     Action::Open { socket, url } => {
@@ -381,7 +395,7 @@ pub(super) fn drive(rc: &Shared) {
                                 } else {
                                     // No WebSocket in this runtime: retrying cannot help.
                                     let mut err = err;
-                                    err.message.push_str(" (this runtime has no global WebSocket: pass one as options.WebSocket, e.g. the ws package's; or on Node 20 run node --experimental-websocket)");
+                                    err.message.push_str(" (no global WebSocket here: pass options.WebSocket, e.g. the ws package's; on Node 20, node --experimental-websocket)");
                                     inner.core.handle_unsupported(socket, err);
                                 }
                             }
@@ -519,13 +533,13 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
     }
     drop(guard);
     drive(&rc);
-    let count = rc.borrow_mut().frames.finish();
+    let count = lock(&rc).frames.finish();
     count
 }
 
 /// The promise of a claim of order `id` (see `LpClient::claim`); `ws`: over the socket.
 fn claim_promise(rc: &Shared, id: f64, ws: bool) -> Promise {
-    let host = rc.borrow().host.clone();
+    let host = read(rc).host.clone();
     let known = host.claim_of(id);
     if let Some(p) = known.dyn_ref::<Promise>() {
         return p.clone();
@@ -549,7 +563,7 @@ fn ws_claim(rc: &Shared, id: f64) -> Promise {
         Err(e) => return Promise::reject(&convert::error(&e)),
     };
     let promise = Promise::new(&mut |resolve, reject| {
-        let mut inner = rc.borrow_mut();
+        let mut inner = lock(rc);
         match inner.core.send_claim(now_ms(), id) {
             Ok(()) => inner.ws_claims.push((id, (resolve, reject))),
             Err(e) => {
@@ -569,13 +583,13 @@ fn flow_promise(rc: &Shared, kind: FlowKind, id: f64) -> Promise {
 }
 
 fn take_waiter(rc: &Shared, id: OrderId) -> Option<Waiter> {
-    let mut inner = rc.borrow_mut();
+    let mut inner = lock(rc);
     let i = inner.ws_claims.iter().position(|(w, _)| *w == id)?;
     Some(inner.ws_claims.swap_remove(i).1)
 }
 
 fn has_listener(rc: &Shared, name: &str) -> bool {
-    rc.borrow().host.has(name)
+    read(rc).host.has(name)
 }
 
 /// Writes `event` to the frame's record if it is one of the frequent ones; false if not.
@@ -598,7 +612,7 @@ fn record(frames: &mut Frames, event: &Event) -> bool {
 fn dispatch(rc: &Shared, event: Event) {
     {
         // While a frame is handled, the frequent events go to the record as numbers.
-        let mut inner = rc.borrow_mut();
+        let mut inner = lock(rc);
         if inner.frames.collecting() && record(&mut inner.frames, &event) {
             return;
         }
@@ -608,7 +622,7 @@ fn dispatch(rc: &Shared, event: Event) {
     let (name, payload): (&str, JsValue) = match event {
         Event::State(s) => {
             if s.state == State::Failed {
-                let waiters = std::mem::take(&mut rc.borrow_mut().connect_waiters);
+                let waiters = std::mem::take(&mut lock(rc).connect_waiters);
                 let err = s
                     .reason
                     .as_ref()
@@ -627,7 +641,7 @@ fn dispatch(rc: &Shared, event: Event) {
             ..
         } => {
             let (payload, waiters) = {
-                let mut inner = rc.borrow_mut();
+                let mut inner = lock(rc);
                 let p = init_payload(&inner, Some((&orders, &currencies, resync.as_ref())));
                 (p, std::mem::take(&mut inner.connect_waiters))
             };
@@ -640,7 +654,7 @@ fn dispatch(rc: &Shared, event: Event) {
         Event::OrderTaken(_) if !wanted("order_taken") => return,
         Event::OrderRemoved { .. } if !wanted("order_removed") => return,
         Event::Error(_) if !wanted("error") => return,
-        Event::Order(id) => match rc.borrow().core.book().get(id) {
+        Event::Order(id) => match read(rc).core.book().get(id) {
             Some(o) => ("order", convert::order(o)),
             None => return,
         },
@@ -697,7 +711,7 @@ fn dispatch(rc: &Shared, event: Event) {
 /// unsubscribe while called); while a frame is handled, queues it for its turn instead.
 pub(super) fn emit(rc: &Shared, name: &str, payload: &JsValue) {
     let host = {
-        let mut inner = rc.borrow_mut();
+        let mut inner = lock(rc);
         if inner.frames.collecting() {
             inner.host.queue(name, payload);
             inner.frames.queued();

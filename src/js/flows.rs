@@ -5,7 +5,7 @@
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::client::{drive, emit, Shared};
+use super::client::{drive, emit, lock, Shared};
 use super::convert;
 use super::frames::Host;
 use super::platform::now_ms;
@@ -55,7 +55,7 @@ pub fn start(
 /// Admits a new flow (within the limits, one claim per order) and returns its id and
 /// first request.
 fn register(rc: &Shared, kind: FlowKind, id: OrderId) -> Result<(u32, Request, Host), LpError> {
-    let mut inner = rc.borrow_mut();
+    let mut inner = lock(rc);
     if inner.flows.len() >= MAX_FLOWS {
         return Err(LpError::new(
             ErrorKind::RateLimited,
@@ -151,7 +151,7 @@ fn step_for_js(rc: &Shared, flow_id: u32, step: Step) -> JsValue {
         Step::Sleep(ms) => array(&[SLEEP.into(), (ms as f64).into()]),
         Step::Done(outcome) => {
             let flow = {
-                let mut inner = rc.borrow_mut();
+                let mut inner = lock(rc);
                 let at = inner.flows.iter().position(|(i, _)| *i == flow_id);
                 at.map(|i| inner.flows.swap_remove(i).1)
             };
@@ -176,7 +176,7 @@ fn settle(rc: &Shared, id: OrderId, outcome: Outcome) -> Result<JsValue, LpError
     match outcome {
         Outcome::Claimed(body) => {
             // (Our LP id comes from `init` only: a REST body proves nothing about who we are.)
-            rc.borrow_mut().core.note_claimed(id);
+            lock(rc).core.note_claimed(id);
             drive(rc);
             emit(
                 rc,
@@ -190,7 +190,7 @@ fn settle(rc: &Shared, id: OrderId, outcome: Outcome) -> Result<JsValue, LpError
             ]))
         }
         Outcome::Taken => {
-            rc.borrow_mut().core.note_taken(id);
+            lock(rc).core.note_taken(id);
             drive(rc);
             Ok(convert::object(&[
                 ("status", "taken".into()),
