@@ -14,8 +14,6 @@ const ENTRY = "e:";
 const MODE = "m:";
 const entryKey = (id) => `${ENTRY}${String(id).padStart(16, "0")}`;
 const modeKey = (seq) => `${MODE}${String(seq).padStart(12, "0")}`;
-/** Default wake-up interval when the settings cannot be read. */
-const WATCHDOG_MS = 30_000;
 /** Entries per page of `GET /claims`. */
 const PAGE = 100;
 
@@ -41,7 +39,6 @@ export class LpBot extends DurableObject {
     const bad = BotEngine.checkSettings(settings);
     if (bad !== undefined) this.setupError = JSON.parse(bad).message ?? bad;
     else if (!env.LP_KEY) this.setupError = "the LP_KEY secret is not set (wrangler secret put LP_KEY)";
-    this.watchdogMs = Number(/^WATCHDOG_MS=(\d+)$/m.exec(settings)?.[1] ?? WATCHDOG_MS);
     this.driver = new BotDriver({
       LpClient,
       BotEngine,
@@ -51,6 +48,7 @@ export class LpBot extends DurableObject {
       log,
       notify: (notice) => log({ level: notice.kind === "stopped" ? "error" : "info", event: "notice", ...notice }),
     });
+    this.watchdogMs = this.driver.engine.watchdogMs();
     // Memory is lost on every reset: load the journal and start before any request.
     this.started = this.setupError === null ? this.driver.start() : Promise.resolve();
     ctx.blockConcurrencyWhile(() => this.started.then(() => this.armWatchdog()));

@@ -70,12 +70,6 @@ impl<V> IdMap<V> {
         self.entries.get(i).map(|(_, v)| v)
     }
 
-    /// The value for `id`, mutably.
-    pub fn get_mut(&mut self, id: OrderId) -> Option<&mut V> {
-        let i = self.find(id).ok()?;
-        self.entries.get_mut(i).map(|(_, v)| v)
-    }
-
     /// Inserts or replaces; returns the previous value.
     pub fn insert(&mut self, id: OrderId, value: V) -> Option<V> {
         match self.find(id) {
@@ -114,17 +108,6 @@ impl<V> IdMap<V> {
     /// Empties the map.
     pub fn clear(&mut self) {
         self.entries.clear();
-    }
-}
-
-impl<V> FromIterator<(OrderId, V)> for IdMap<V> {
-    /// Later duplicates replace earlier ones, as in a `BTreeMap`.
-    fn from_iter<I: IntoIterator<Item = (OrderId, V)>>(iter: I) -> Self {
-        let mut m = IdMap::new();
-        for (k, v) in iter {
-            m.insert(k, v);
-        }
-        m
     }
 }
 

@@ -42,8 +42,8 @@ export class BotDriver {
     this.queue = Promise.resolve();
     this.timer = undefined;
     this.stopped = false;
-    /** the last error a persist hit: the engine cannot go on safely without its journal */
-    this.storeError = null;
+    /** what stopped the driver (a store that cannot write, an input the engine refused) */
+    this.driverError = null;
     /** requests under way (claims, lookups, fiat-sent), and who waits for none to be */
     this.inFlight = 0;
     this.idleWaiters = [];
@@ -65,7 +65,7 @@ export class BotDriver {
   /** The engine's status now (JSON object). */
   status() {
     const s = JSON.parse(this.engine.status(this.now()));
-    if (this.storeError) s.storeError = this.storeError;
+    if (this.driverError) s.driverError = this.driverError;
     return s;
   }
 
@@ -132,9 +132,10 @@ export class BotDriver {
   }
 
   fail(e) {
-    // A store that cannot write means claims could go unjournaled: stop claiming.
-    this.storeError = String(e?.message ?? e);
-    this.log({ level: "error", event: "driver_error", message: this.storeError });
+    // A store that cannot write means claims could go unjournaled (and an input the engine
+    // refuses is a driver bug): stop claiming.
+    this.driverError = String(e?.message ?? e);
+    this.log({ level: "error", event: "driver_error", message: this.driverError });
     this.stopped = true;
     clearTimeout(this.timer);
     this.client?.close();
@@ -163,10 +164,10 @@ export class BotDriver {
       case "claim":
         return this.claim(a.id, a.token);
       case "get_order":
-        return this.request(a, (c) => c.getOrder(a.id), (order) => ({ type: "order_state", id: a.id, token: a.token, answer: { result: "order", body: order } }),
+        return this.request((c) => c.getOrder(a.id), (order) => ({ type: "order_state", id: a.id, token: a.token, answer: { result: "order", body: order } }),
           (e) => ({ type: "order_state", id: a.id, token: a.token, answer: e.kind === "not_found" ? { result: "not_found" } : { result: "failed", ...failure(e) } }));
       case "fiat_sent":
-        return this.request(a, (c) => c.fiatSent(a.id), (order) => ({ type: "fiat_sent_outcome", id: a.id, token: a.token, outcome: { result: "order", body: order } }),
+        return this.request((c) => c.fiatSent(a.id), (order) => ({ type: "fiat_sent_outcome", id: a.id, token: a.token, outcome: { result: "order", body: order } }),
           (e) => ({ type: "fiat_sent_outcome", id: a.id, token: a.token, outcome: { result: "failed", ...failure(e) } }));
       case "notify":
         return this.notify(a.notice);
@@ -217,24 +218,24 @@ export class BotDriver {
   }
 
   claim(id, token) {
-    const c = this.ensureClient();
     const t0 = this.now();
-    this.started();
-    c.claim(id)
-      .then(
-        (r) => {
-          this.enqueue({ type: "rtt_sample", ms: Math.max(0, Math.round(this.now() - t0)) });
-          const lp = typeof r.order?.lp_id === "number" ? r.order.lp_id : null;
-          // The order goes along: a claim that landed on an order since cancelled is not won.
-          const claimed = { result: "claimed", lp_id: lp, order: r.order ?? null };
-          this.enqueue({ type: "claim_outcome", id, token, outcome: r.status === "claimed" ? claimed : { result: "taken" } });
-        },
-        (e) => this.enqueue({ type: "claim_outcome", id, token, outcome: { result: "failed", ...failure(e) } }),
-      )
-      .finally(() => this.settled());
+    this.request(
+      (c) => c.claim(id),
+      (r) => {
+        const lp = typeof r.order?.lp_id === "number" ? r.order.lp_id : null;
+        // The order goes along: a claim that landed on an order since cancelled is not won.
+        const claimed = { result: "claimed", lp_id: lp, order: r.order ?? null };
+        return [
+          { type: "rtt_sample", ms: Math.max(0, Math.round(this.now() - t0)) },
+          { type: "claim_outcome", id, token, outcome: r.status === "claimed" ? claimed : { result: "taken" } },
+        ];
+      },
+      (e) => ({ type: "claim_outcome", id, token, outcome: { result: "failed", ...failure(e) } }),
+    );
   }
 
-  request(a, call, ok, err) {
+  /** Starts `call(client)`; its outcome becomes the input(s) `ok(value)` or `err(error)` make. */
+  request(call, ok, err) {
     const c = this.ensureClient();
     let p;
     try {
@@ -243,8 +244,9 @@ export class BotDriver {
       p = Promise.reject(e);
     }
     this.started();
+    const queue = (inputs) => [inputs].flat().forEach((i) => this.enqueue(i));
     // The outcome is queued before the request counts as settled (see `drain`).
-    p.then((v) => this.enqueue(ok(v)), (e) => this.enqueue(err(e))).finally(() => this.settled());
+    p.then((v) => queue(ok(v)), (e) => queue(err(e))).finally(() => this.settled());
   }
 
   dropClient() {

@@ -190,9 +190,9 @@ async function bot(args, mod, env, out, err) {
     store.close();
     throw e;
   }
-  if (driver.storeError) {
+  if (driver.driverError) {
     store.close();
-    err(`rampwire-lp: ${driver.storeError}`);
+    err(`rampwire-lp: ${driver.driverError}`);
     return 1;
   }
   server = await control(o.journal, driver, () => resolveExit(0));

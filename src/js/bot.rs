@@ -87,6 +87,12 @@ impl BotEngine {
         self.engine.summary(ms(now)).to_json()
     }
 
+    /// `WATCHDOG_MS` of the settings: how often a driver woken by alarms wakes at least.
+    #[wasm_bindgen(js_name = watchdogMs)]
+    pub fn watchdog_ms(&self) -> f64 {
+        self.engine.settings().watchdog_ms as f64
+    }
+
     /// The `LpClientOptions` the settings give, as JSON, without the key.
     #[wasm_bindgen(js_name = clientOptions)]
     pub fn client_options(&self) -> String {
