@@ -447,12 +447,8 @@ impl Flow {
 }
 
 /// The `unknown` error for a `what` (e.g. "claim") of order `id` whose outcome could not
-/// be established, and why: "outcome unknown … check GET /api/orders/{id}".
-pub fn outcome_unknown(what: &str, id: OrderId, why: &str) -> LpError {
-    unknown_error(what, id, why, None)
-}
-
-/// [`outcome_unknown`] with the last cause, if any.
+/// be established, and why ("outcome unknown … check GET /api/orders/{id}"), with the
+/// last cause, if any.
 fn unknown_error(what: &str, id: OrderId, why: &str, last: Option<&LpError>) -> LpError {
     let mut m = String::from(what);
     m.push_str(" of order ");

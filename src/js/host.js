@@ -398,15 +398,13 @@ export class Host {
 
   /** A fetch answer's body as text, counted while it streams: past `maxBody`, aborted. */
   async readBody(response, controller, tooLarge) {
-    const declared = Number(response.headers.get("content-length"));
-    if (declared > this.maxBody || response.body === null) {
-      if (declared > this.maxBody) {
-        tooLarge();
-        controller.abort();
-        throw new Error("answer body too large");
-      }
-      return "";
-    }
+    const over = () => {
+      tooLarge();
+      controller.abort();
+      return new Error("answer body too large");
+    };
+    if (Number(response.headers.get("content-length")) > this.maxBody) throw over();
+    if (response.body === null) return "";
     const reader = response.body.getReader();
     const chunks = [];
     let size = 0;
@@ -414,11 +412,7 @@ export class Host {
       const { done, value } = await reader.read();
       if (done) break;
       size += value.byteLength;
-      if (size > this.maxBody) {
-        tooLarge();
-        controller.abort();
-        throw new Error("answer body too large");
-      }
+      if (size > this.maxBody) throw over();
       chunks.push(value);
     }
     if (chunks.length === 1) return decoder.decode(chunks[0]);
