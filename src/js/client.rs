@@ -174,6 +174,7 @@ impl LpClient {
                 &authorization,
                 timeout_ms,
                 max_body_bytes,
+                &config.api_url,
             );
             RefCell::new(Inner {
                 core: Connection::new(config, platform::random_seed()),

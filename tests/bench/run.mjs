@@ -20,6 +20,11 @@ const ORDERS = Number(process.env.BENCH_ORDERS ?? 1000);
 const SOAK_FRAMES = Number(process.env.BENCH_SOAK_FRAMES ?? 1_000_000);
 const SOAK_DROPS = Number(process.env.BENCH_SOAK_DROPS ?? 500);
 const BUDGET_KB = 60;
+// BENCH_SECTIONS (a regular expression over bundle, throughput, latency, idle, cold, soak,
+// worst) runs only those: for a quick look, so BENCHMARKS.md is then not written.
+const SECTIONS = process.env.BENCH_SECTIONS ? new RegExp(process.env.BENCH_SECTIONS) : null;
+const want = (name) => SECTIONS === null || SECTIONS.test(name);
+initSync({ module: readFileSync(path.join(ROOT, "pkg/rampwire_lp_bg.wasm")) });
 const out = [];
 const say = (s = "") => { console.log(s); out.push(s); };
 const kb = (n) => (n / 1024).toFixed(1);
@@ -36,6 +41,7 @@ say(`Run by \`make bench\` on ${new Date().toISOString().slice(0, 10)}: ${os.cpu
 say();
 
 // ---- 1. bundle ---------------------------------------------------------------------------
+if (want("bundle")) {
 say("## Bundle");
 say();
 // Everything shipped that a runtime loads: the wasm, the glue and its snippets (as the
@@ -86,13 +92,15 @@ try {
   say();
 }
 
+}
+
 // ---- 2. throughput -------------------------------------------------------------------------
+if (want("throughput")) {
 say(`## Message throughput (${FRAMES.toLocaleString("en")} frames: ~70 % new_order, 20 % order_taken, 10 % pong)`);
 say();
 say("From the WebSocket `message` handler to the user's `order` callback, through a scripted in-process socket; beside it, in the same runtime and loop, the spec's plain-JS handler (JSON.parse + type switch + callback). *Filter* = the spec bot's policy (KES below 20 000): LpClient's `orderFilter` drops the rest inside wasm; the plain handler checks in its callback.");
 say();
 const frames = frameMix(FRAMES);
-initSync({ module: readFileSync(path.join(ROOT, "pkg/rampwire_lp_bg.wasm")) });
 const results = {};
 results.Node = await measure(LpClient, frames);
 
@@ -135,6 +143,8 @@ for (const [rt, r] of Object.entries(results)) {
   rows.push([rt, "filter", k("plain-filter"), k("wasm-filter"), (r["wasm-filter"].framesPerSec / r["plain-filter"].framesPerSec).toFixed(2), "≥ 1.0"]);
 }
 table(["runtime", "path", "plain JS frames/s", "LpClient frames/s", "ratio", "goal"], rows);
+
+}
 
 // ---- 3. latency -------------------------------------------------------------------------
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);
@@ -232,6 +242,9 @@ async function workerdBot(sim, n, client) {
 
 /** Each client: (sim, n) => latencies of n orders emitted while it runs. */
 const clients = {
+  // The least JavaScript can do (tests/bench/floor-bot.mjs): the Node reference.
+  "floor: ws + raw keep-alive socket": (sim, n) =>
+    nodeBot("floor-bot.mjs", readFileSync(path.join(ROOT, "tests/bench/floor-bot.mjs"), "utf8"), [], { API_URL: sim.base, LP_KEY: KEY }, () => timeOrders(sim, n)),
   "spec Node example bot": (sim, n) => {
     const src = readFileSync(path.join(ROOT, "tests/spec-examples/node-bot.mjs"), "utf8")
       .replace("https://api.rampwire.app", sim.base).replace("wss://api.rampwire.app", sim.base.replace("http", "ws"))
@@ -266,6 +279,7 @@ const clients = {
 // so BENCHMARKS.md is then not written.
 const PICK = process.env.BENCH_CLIENTS ? new RegExp(process.env.BENCH_CLIENTS) : null;
 for (const name of Object.keys(clients)) if (PICK && !PICK.test(name)) delete clients[name];
+if (want("latency")) {
 const samples = Object.fromEntries(Object.keys(clients).map((k) => [k, []]));
 for (let round = 0; round < ROUNDS; round++) {
   for (const [name, run] of Object.entries(clients)) {
@@ -283,7 +297,10 @@ say();
 say("The spec's Node bot uses the `ws` package; LpClient in Node is measured with it (`options.WebSocket`) and with Node's global WebSocket. In Chromium the page is served from another origin than the API, as an operator dashboard is: a POST with `Authorization` then needs a CORS preflight, and as every order has its own claim URL no preflight can be cached, so each claim is two round trips through the browser's network process — for the spec's own handler in the same page too (its row). A dashboard whose origin reverse-proxies the API has no preflight. On this 2-core machine the p99 is the 1 % of claims that met a burst of other work (Chromium's own processes, the simulator, the harness): it moves by 2× between runs.");
 say();
 
+}
+
 // ---- 4. soak ------------------------------------------------------------------------------
+if (want("soak")) {
 say(`## Soak (Chromium: ${SOAK_FRAMES.toLocaleString("en")} frames, ${SOAK_DROPS} forced reconnects)`);
 say();
 say("The simulator floods frames (with backpressure) and drops the socket, alternating close and abort; the page waits for each flood's marker order and for `live` again. Measured after 20 reconnects of warm-up and at the end, each after a forced GC (CDP).");
@@ -298,7 +315,10 @@ table(["measure", "after warm-up", "at the end", "per reconnect"], [
 say(`${sk.frames.toLocaleString("en")} frames and ${sk.drops} reconnects in ${sk.seconds.toFixed(0)} s; ${sk.orders.toLocaleString("en")} order callbacks; peak sockets of this LP on the simulator at any time: **${sk.peakSockets}** (goal: 1). Goal: memory flat after warm-up.`);
 say();
 
+}
+
 // ---- 5. the worst frame ---------------------------------------------------------------------
+if (want("worst")) {
 say("## The worst frame (Node)");
 say();
 say("A hostile `init` within the 1 MiB frame limit: minimal orders (`{\"id\":N}`, amounts unreadable) in scrambled id order. The time is the socket's message handler around LpClient's own (how long Node's event loop is blocked), best of 5. Goal: ≤ 50 ms for the largest, growing linearly (issue 14; before the linear resync, 70,000 orders took 2,363 ms, 33.8 µs per order).");
@@ -307,7 +327,9 @@ table(["orders", "frame bytes", "ms", "ns per order", "book after"], (await wors
   n.toLocaleString("en"), bytes.toLocaleString("en"), ms.toFixed(1), Math.round(ns).toLocaleString("en"), book.toLocaleString("en"),
 ]));
 
-if (PICK === null) {
+}
+
+if (PICK === null && SECTIONS === null) {
   writeFileSync(path.join(ROOT, "BENCHMARKS.md"), out.join("\n") + "\n");
   console.log("\nwrote BENCHMARKS.md");
 }
