@@ -139,3 +139,41 @@ test("node: warm path: the connection the server closes when idle is re-opened b
     await sim.stop();
   }
 });
+
+test("node: autoClaim: every order the filter keeps is claimed once, its bytes written before the order event; others never; claim() joins it", async () => {
+  const sim = await startSim(["--complete-after-ms", "600000"]);
+  const write = net.Socket.prototype.write;
+  const written = [];
+  net.Socket.prototype.write = function (chunk, ...rest) {
+    const m = /^POST \/api\/orders\/(\d+)\/claim /.exec(typeof chunk === "string" ? chunk : "");
+    if (m) written.push(Number(m[1]));
+    return write.call(this, chunk, ...rest);
+  };
+  const c = new LpClient({ apiUrl: sim.base, lpKey: KEY, autoClaim: true, orderFilter: { currencies: ["KES"], maxAmountFiat: { KES: 20000 } } });
+  try {
+    const s = control(sim.base);
+    const seen = [];
+    const results = [];
+    c.on("order", (o) => {
+      seen.push({ id: o.id, writtenFirst: written.includes(o.id) });
+      results.push(c.claim(o.id));
+    });
+    await c.connect();
+    const kept = [await s.order({ currency: "KES", amount_fiat: 1500 }), await s.order({ currency: "KES", amount_fiat: 19000 })];
+    const skipped = [await s.order({ currency: "KES", amount_fiat: 25000 }), await s.order({ currency: "NGN", amount_fiat: 1000 })];
+    await until(async () => results.length === 2, 5000, "both kept orders delivered");
+    assert.deepEqual(seen, kept.map((o) => ({ id: o.id, writtenFirst: true })), "claimed before the order event, in order");
+    for (const r of await Promise.all(results)) assert.equal(r.status, "claimed");
+    const posts = (await s.requests()).filter((l) => /^POST \/api\/orders\/\d+\/claim$/.test(l));
+    assert.deepEqual(posts.sort(), kept.map((o) => `POST /api/orders/${o.id}/claim`).sort(), "one claim per kept order, none for the others");
+    assert.ok(!skipped.some((o) => written.includes(o.id)));
+  } finally {
+    net.Socket.prototype.write = write;
+    c.free();
+    await sim.stop();
+  }
+});
+
+test("node: autoClaim without an orderFilter is refused (fail closed)", () => {
+  assert.throws(() => new LpClient({ apiUrl: "http://127.0.0.1:9", lpKey: KEY, autoClaim: true }), (e) => e.kind === "invalid_argument" && /autoClaim needs an orderFilter/.test(e.message));
+});
