@@ -39,8 +39,8 @@ async function startBot({ key = KEY, vars = {}, dir } = {}) {
   dirs.push(dir);
   const logs = [];
   const mf = await workerd(path.join(ROOT, "edge/worker.mjs"),
-    { API_URL: sim.base, LP_KEY: key, OPERATOR_TOKEN: TOKEN, ...FAST, ...POLICY, ...vars },
-    { durableObjects: { LP_BOT: "LpBot" }, durableObjectsPersist: dir, handleRuntimeStdio: (out, err) => {
+    { API_URL: sim.base, LP_KEY: key, OPERATOR_TOKEN: TOKEN, COLO_TRACE_URL: "", ...FAST, ...POLICY, ...vars },
+    { durableObjects: { LP_BOT: "LpBot", LP_FLEET: "BotRegistry" }, durableObjectsPersist: dir, handleRuntimeStdio: (out, err) => {
       for (const s of [out, err]) s.on("data", (d) => logs.push(...String(d).split("\n").filter(Boolean)));
     } });
   const call = async (method, p, auth = `Bearer ${TOKEN}`) => {
