@@ -2,10 +2,73 @@
 // workerd through Miniflare against a rampwire-sim, its log lines captured, its Durable
 // Objects persisted in a directory that survives a restart.
 import path from "node:path";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, mkdirSync, symlinkSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { createHash } from "node:crypto";
+import { Miniflare } from "miniflare";
+import { build } from "esbuild";
 import { ROOT } from "./sim.mjs";
-import { workerd } from "./workerd.mjs";
+
+/**
+ * `rampwire-lp` resolved to this checkout's pkg/ (as an installed package: exports and
+ * conditions), whatever node_modules links to: target/edge-resolve/node_modules/rampwire-lp.
+ */
+const resolveThisPkg = {
+  name: "this-pkg",
+  setup(b) {
+    const dir = path.join(ROOT, "target/edge-resolve");
+    const link = path.join(dir, "node_modules/rampwire-lp");
+    b.onResolve({ filter: /^rampwire-lp(\/|$)/ }, (args) => {
+      if (!existsSync(path.join(ROOT, "pkg/package.json"))) return undefined;
+      if (!existsSync(link)) {
+        mkdirSync(path.dirname(link), { recursive: true });
+        symlinkSync(path.join(ROOT, "pkg"), link, "dir");
+      }
+      if (args.resolveDir === dir) return undefined;
+      return b.resolve(args.path, { kind: args.kind, resolveDir: dir });
+    });
+  },
+};
+
+/** Bundles `scriptPath` as wrangler does (Workers conditions, the .wasm a module of its own). */
+async function bundle(scriptPath) {
+  const outdir = path.join(ROOT, "target/workerd-edge", createHash("sha256").update(scriptPath).digest("hex").slice(0, 12));
+  await build({
+    entryPoints: [scriptPath],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    conditions: ["workerd", "worker", "browser"],
+    mainFields: ["browser", "module", "main"],
+    external: ["cloudflare:*", "node:*"],
+    loader: { ".wasm": "copy" },
+    plugins: [resolveThisPkg],
+    outdir,
+    entryNames: "worker",
+    logLevel: "error",
+  });
+  return path.join(outdir, "worker.js");
+}
+
+/** A Miniflare running the bundled `scriptPath` with `bindings` and `extra` options. */
+async function workerd(scriptPath, bindings, extra) {
+  const script = await bundle(scriptPath);
+  const mf = new Miniflare({
+    modules: true,
+    modulesRoot: path.dirname(script),
+    scriptPath: script,
+    modulesRules: [
+      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
+      { type: "CompiledWasm", include: ["**/*.wasm"] },
+    ],
+    compatibilityDate: "2026-04-07",
+    cf: false,
+    bindings,
+    ...extra,
+  });
+  await mf.ready;
+  return mf;
+}
 
 export const TOKEN = "op-token-for-tests";
 export const POLICY = {
