@@ -1,5 +1,5 @@
 // The edge Worker for tests: the same routes and classes, the bot's Durable Object with two
-// test-only RPC methods (never in edge/): the Analytics Engine data points it wrote (a stub
+// test-only RPC methods: the alarm set, (never in edge/): the Analytics Engine data points it wrote (a stub
 // dataset binding that records them), and seeding its storage with journal entries.
 import worker, { LpBot, BotRegistry } from "../../edge/worker.mjs";
 
@@ -27,6 +27,11 @@ export class TestBot extends LpBot {
       await this.ctx.storage.put(batch);
     }
     return entries.length;
+  }
+
+  /** The alarm's time, or null when none is set. */
+  async testAlarm() {
+    return this.ctx.storage.getAlarm();
   }
 
   /** The ids of the entries in storage. */
