@@ -162,6 +162,7 @@ export class LpBot extends DurableObject {
   async alarm() {
     const bot = this.bot;
     if (bot === null || bot.driver === null) return;
+    bot.log({ level: "debug", event: "watchdog" });
     await bot.driver.tick();
     bot.tap.checkDisconnected();
     if (this.wantsAlarm()) await this.ctx.storage.setAlarm(Date.now() + bot.watchdogMs);

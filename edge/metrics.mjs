@@ -18,6 +18,7 @@ export const COUNTERS = {
   reconciled: "State changes learned by a lookup (reconciliation).",
   fiat_sent: "Fiat-sent confirmed by the server.",
   completed: "Claims completed.",
+  journal_writes: "Journal writes and deletes (Durable Object storage rows written).",
   alerts_sent: "Alert webhooks delivered.",
   alerts_failed: "Alert webhooks given up after every retry.",
 };

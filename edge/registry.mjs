@@ -5,6 +5,8 @@ import { DurableObject } from "cloudflare:workers";
 import { MAX_BOTS } from "./config.mjs";
 
 const BOT = "b:";
+/** Bots paused by the operator: the cron leaves them asleep (a paused bot with open claims keeps its own alarm). */
+const PAUSED = "p:";
 
 export class BotRegistry extends DurableObject {
   /** The record of bot `name`, or null. */
@@ -29,6 +31,17 @@ export class BotRegistry extends DurableObject {
   }
 
   async remove(name) {
-    await this.ctx.storage.delete(BOT + name);
+    await this.ctx.storage.delete([BOT + name, PAUSED + name]);
+  }
+
+  /** Notes that bot `name` was paused (or resumed). */
+  async setPaused(name, paused) {
+    if (paused) await this.ctx.storage.put(PAUSED + name, true);
+    else await this.ctx.storage.delete(PAUSED + name);
+  }
+
+  /** The names of the paused bots. */
+  async pausedNames() {
+    return [...(await this.ctx.storage.list({ prefix: PAUSED, limit: MAX_BOTS + 1 })).keys()].map((k) => k.slice(PAUSED.length));
   }
 }

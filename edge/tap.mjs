@@ -79,6 +79,12 @@ export class BotTap {
         this.metrics.count("claims_sent", "", at === undefined ? 0 : Date.now() - at);
         return;
       }
+      case "persist":
+      case "persist_mode":
+      case "forget":
+      case "forget_mode":
+        this.metrics.counters.journal_writes++;
+        return;
       case "connect":
       case "disconnect":
         this.dirty = true;

@@ -2,7 +2,7 @@
 // bot name (each holds its socket), and the BotRegistry that lists them. The single-bot
 // routes (`/status`, `/claims`, `/pause`, ...) are the default bot's ("primary", its key
 // in LP_KEY, its policy in [vars]); `/bots/{name}/...` are any bot's. A cron trigger
-// makes sure every bot runs even when nobody calls it.
+// makes sure every bot runs even when nobody calls it (paused ones are left asleep).
 import { LpBot, BOT_HEADER } from "./bot.mjs";
 import { BotRegistry } from "./registry.mjs";
 import { refusal } from "./auth.mjs";
@@ -70,7 +70,10 @@ async function botRoute(request, env, name, rest) {
     if (r.ok) await registry(env).remove(name);
     return r;
   }
-  return stub.fetch(forward(request, name, rest === "" ? "/status" : rest, ["GET", "HEAD"].includes(method) ? null : request.body));
+  const r = await stub.fetch(forward(request, name, rest === "" ? "/status" : rest, ["GET", "HEAD"].includes(method) ? null : request.body));
+  // A paused bot is left asleep by the cron (each wake-up would reload its journal).
+  if (r.ok && method === "POST" && (rest === "/pause" || rest === "/resume")) await registry(env).setPaused(name, rest === "/pause");
+  return r;
 }
 
 export default {
@@ -90,10 +93,12 @@ export default {
     return botRoute(request, env, DEFAULT_BOT, pathname);
   },
   async scheduled(_event, env, ctx) {
-    const records = await registry(env).list();
+    const fleet = registry(env);
+    const [records, paused] = await Promise.all([fleet.list(), fleet.pausedNames()]);
     const names = new Set(records.map((r) => r.name));
-    const kicks = records.map((r) => botStub(env, r.name, r.location_hint).kick(r.name));
-    if (defaultRuns(env) && !names.has(DEFAULT_BOT)) kicks.push(botStub(env, DEFAULT_BOT).kick(DEFAULT_BOT));
+    const asleep = new Set(paused);
+    const kicks = records.filter((r) => !asleep.has(r.name)).map((r) => botStub(env, r.name, r.location_hint).kick(r.name));
+    if (defaultRuns(env) && !names.has(DEFAULT_BOT) && !asleep.has(DEFAULT_BOT)) kicks.push(botStub(env, DEFAULT_BOT).kick(DEFAULT_BOT));
     ctx.waitUntil(Promise.allSettled(kicks));
   },
 };

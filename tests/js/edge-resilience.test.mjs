@@ -110,9 +110,15 @@ test("edge resilience: the cron starts every bot nobody called (after a deploy),
     await new Promise((r) => setTimeout(r, 1500));
     assert.equal(await alice.testAlarm(), null, "still none");
     assert.notEqual(await ns.get(ns.idFromName("primary")).testAlarm(), null, "the running bot keeps its watchdog");
+    // The cron leaves it asleep too.
+    const registry = (await edge.mf.getDurableObjectNamespace("LP_FLEET"));
+    assert.deepEqual(await registry.get(registry.idFromName("fleet")).pausedNames(), ["alice"]);
+    await worker.scheduled({ cron: "* * * * *" });
+    assert.equal(await alice.testAlarm(), null, "not woken by the cron");
     // Resume arms it again.
     await edge.call("POST", "/bots/alice/resume");
     assert.notEqual(await alice.testAlarm(), null);
+    assert.deepEqual(await registry.get(registry.idFromName("fleet")).pausedNames(), []);
   } finally {
     await edge.mf.dispose().catch(() => {});
   }
