@@ -25,6 +25,8 @@ import { locate } from "./placement.mjs";
 const MODE = "m:";
 const modeKey = (seq) => `${MODE}${String(seq).padStart(12, "0")}`;
 const CONFIG = "config";
+/** The setup error last alerted. */
+const ALERTED_SETUP = "alerted_setup";
 /** How long a reconfiguration or removal waits for requests under way. */
 const DRAIN_MS = 3000;
 /** The header the Worker names the bot in (the object serves one bot). */
@@ -86,7 +88,11 @@ export class LpBot extends DurableObject {
     this.bot = bot;
     if (setupError !== null) {
       log({ level: "error", event: "setup_error", reason: setupError });
-      alerts.send("stopped", { reason: setupError, setting: true });
+      // Alerted once per distinct error, not at every wake-up of the object.
+      if ((await this.ctx.storage.get(ALERTED_SETUP)) !== setupError) {
+        alerts.send("stopped", { reason: setupError, setting: true });
+        await this.ctx.storage.put(ALERTED_SETUP, setupError);
+      }
       return;
     }
     const tap = new BotTap({ metrics, alerts, log, status: () => driver.status(), disconnectedAlertMs: edge.ALERT_DISCONNECTED_MS });
@@ -99,6 +105,7 @@ export class LpBot extends DurableObject {
       log,
       notify: (notice) => log({ level: notice.kind === "stopped" ? "error" : "info", event: "notice", ...notice }),
     }, tap);
+    await this.ctx.storage.delete(ALERTED_SETUP);
     bot.driver = driver;
     bot.tap = tap;
     bot.watchdogMs = driver.engine.watchdogMs();

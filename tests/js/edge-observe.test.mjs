@@ -23,7 +23,7 @@ afterEach(async () => {
 after(cleanDirs);
 
 /** The default bot in the test Worker (its Analytics Engine binding a recording stub). */
-const startBot = (bindings = {}) => startEdge(sim, { script: TEST_WORKER, bindings: { LP_KEY: KEY, ...bindings }, extra: { durableObjects: { LP_BOT: "TestBot", LP_FLEET: "BotRegistry" } } });
+const startBot = (bindings = {}, dir) => startEdge(sim, { script: TEST_WORKER, dir, bindings: { LP_KEY: KEY, ...bindings }, extra: { durableObjects: { LP_BOT: "TestBot", LP_FLEET: "BotRegistry" } } });
 
 /** Every substring of `secret` of 6 characters or more. */
 function partsOf(secret) {
@@ -199,6 +199,22 @@ test("edge alerts: a won claim, a stop and a long disconnection each POST a sign
     assert.match(s.reason, /refused|Invalid|key/i);
   } finally {
     await refused.mf.dispose();
+  }
+  // A fatal setting: one stopped alert naming it, not one per wake-up of the object.
+  const bad = await startBot({ MAX_OPEN_CLAIMS: "0", ALERT_WEBHOOK_URL: hook.url, ALERT_WEBHOOK_SECRET: WEBHOOK_SECRET });
+  const settingAlerts = () => hook.got.map(verified).filter((b) => b.type === "stopped" && b.setting === true);
+  try {
+    await bad.status();
+    await until(() => settingAlerts().length === 1, 5000, "the setting alert");
+    assert.match(settingAlerts()[0].reason, /MAX_OPEN_CLAIMS/);
+    await bad.mf.dispose();
+    const again = await startBot({ MAX_OPEN_CLAIMS: "0", ALERT_WEBHOOK_URL: hook.url, ALERT_WEBHOOK_SECRET: WEBHOOK_SECRET }, bad.dir);
+    await again.status();
+    await new Promise((r) => setTimeout(r, 500));
+    await again.mf.dispose();
+    assert.equal(settingAlerts().length, 1, "not again after a reset");
+  } finally {
+    await bad.mf.dispose().catch(() => {});
     await hook.close();
   }
 });
