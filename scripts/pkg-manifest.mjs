@@ -10,7 +10,7 @@
 //                       bundles work; node.mjs re-exports node.cjs (one instance)
 //   inline.js           esbuild, dev servers, unknown runtimes: the .wasm inlined (deflate-raw)
 //   edge/               `rampwire-lp/edge`: the Workers bot (edge/bot.mjs) and its policy
-import { readFileSync, writeFileSync, copyFileSync, existsSync, rmSync, mkdirSync } from "node:fs";
+import { readFileSync, writeFileSync, copyFileSync, existsSync, rmSync, mkdirSync, readdirSync } from "node:fs";
 import { brotliCompressSync, constants as zc } from "node:zlib";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -167,6 +167,8 @@ for (const [from, to] of [['from "rampwire-lp/bot";', 'from "../bot/workerd.js";
   bot = bot.replace(from, to);
 }
 writeFileSync(pkg("edge/index.js"), bot);
+// Its modules (config, log, metrics, alerts, history, ...) beside it, as they are.
+for (const f of readdirSync("edge")) if (f.endsWith(".mjs") && f !== "bot.mjs" && f !== "worker.mjs") copyFileSync(`edge/${f}`, pkg(`edge/${f}`));
 copyFileSync(`${ENTRIES}/edge.d.ts`, pkg("edge/index.d.ts"));
 
 // 6. package.json: conditional exports, `workerd` first (wrangler resolves
