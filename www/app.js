@@ -1,9 +1,11 @@
 // The operator dashboard: watches orders through LpClient, claims over HTTP, and walks
 // each won order through payee → fiat sent → completed. Plain ES module, no build step.
+// It uses `rampwire-lp/shared`: every tab of the browser shares one socket per key (the
+// provider caps 5), one book, and one claim per order.
 // The key lives in memory (or sessionStorage when the operator asks); it is never logged,
 // never put in a URL, never in localStorage.
 
-import init, { LpClient } from "./pkg/rampwire_lp.js";
+import init, { LpClient } from "./pkg/shared.js";
 
 const $ = (id) => document.getElementById(id);
 const KEY_SLOT = "rampwire.lpKey";
@@ -230,14 +232,7 @@ async function claim(id) {
   // The client drops the order from its book as the answer lands: keep the row for the outcome.
   r.outcome = "pending";
   try {
-    const res = await client.claim(id);
-    if (res.status === "claimed") {
-      showOutcome(id, "Won ✓", "won");
-      addClaim(id, res.order ?? r.order);
-    } else {
-      showOutcome(id, "Lost to another LP", "lost");
-    }
-    removeOrder(id);
+    claimSettled(id, await client.claim(id));
   } catch (e) {
     r.outcome = null;
     btn.disabled = false;
@@ -246,7 +241,20 @@ async function claim(id) {
   }
 }
 
+/** A claim's outcome, from this tab's click or another tab's (same LP). */
+function claimSettled(id, res) {
+  const r = rows.get(id);
+  if (res.status === "claimed") {
+    if (r) showOutcome(id, "Won ✓", "won");
+    addClaim(id, res.order ?? r?.order);
+  } else if (r && r.outcome === "pending") {
+    showOutcome(id, "Lost to another LP", "lost");
+  }
+  if (r) removeOrder(id);
+}
+
 function addClaim(id, order) {
+  if (!order) return;
   if (claims.has(id)) return;
   const status = el("span", { class: "status", text: order.status ?? "claimed" });
   const payee = el("dl", { class: "payee" }, el("dt", { text: "Payee" }), el("dd", { text: "loading…" }));
@@ -344,6 +352,8 @@ async function connect(ev) {
     }),
     client.on("order", (o) => addOrder(o, true)),
     client.on("order_removed", (e) => removeOrder(e.orderId)),
+    // Any tab's claim of this LP: every tab shows the same outcome and the same claims.
+    client.on("claim", (c) => claimSettled(c.orderId, c.result)),
     client.on("error", (e) => {
       if (e.kind !== "unauthorized" && e.kind !== "rate_limited") toast(e.message);
     }),
