@@ -120,9 +120,54 @@ test("dashboard: two LPs race for one order: one shows won, the other lost", asy
   const payee = await winner.textContent(`${card} .payee`);
   const server = (await sim.get(`/_sim/orders/${o.id}`)).payee;
   assert.ok(payee.includes(server.name) && payee.includes(server.account), `payee shown: ${payee}`);
-  await winner.click(`${card} button`);
-  await winner.waitForFunction((c) => document.querySelector(`${c} .status`).textContent === "completed", card, { timeout: 8000 });
+  // Fiat sent asks first (it is irreversible), then walks to completed.
+  await winner.click(`${card} button.primary`);
+  assert.match(await winner.textContent(`${card} .confirm`), new RegExp(`Did you send .* to ${server.name}`));
+  assert.equal(await winner.evaluate(() => document.activeElement.textContent), "Yes, I sent it", "focus on the confirmation");
+  await winner.keyboard.press("Enter");
+  await winner.waitForFunction((c) => document.querySelector(`${c} .status`).textContent === "Completed", card, { timeout: 8000 });
   await winner.screenshot({ path: `${ART}/dashboard-completed.png`, fullPage: true });
+});
+
+test("dashboard: won claims survive a reload: both shown again with payee and state, to pay first", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+  const p = await ctx.newPage();
+  p.on("pageerror", (e) => pageErrors.push(e.message));
+  const open = async () => {
+    await p.goto(`${web.url}/`);
+    await p.waitForSelector("body[data-ready=true]");
+    await connectWith(p, KEY);
+    await p.waitForFunction(() => document.querySelector("#badge").textContent === "Live");
+  };
+  await open();
+  const o1 = await sim.order({ currency: "UGX", amount_fiat: 467840 });
+  const o2 = await sim.order({ currency: "KES", amount_fiat: 12500 });
+  for (const o of [o1, o2]) {
+    await p.click(`tr[data-id="${o.id}"] button.claim`);
+    await p.waitForSelector(`.claim-card[data-id="${o.id}"] button.primary:not([disabled])`);
+  }
+  // o1 is paid (fiat sent) before the reload; o2 is still to pay.
+  await sim.post(`/_sim/orders/${o1.id}/status`, { status: "fiat_sent" });
+  await p.reload();
+  await p.waitForSelector("body[data-ready=true]");
+  assert.equal(await p.$$eval(".claim-card", (c) => c.length), 0, "nothing shown before the LP is known");
+  await connectWith(p, KEY);
+  for (const o of [o1, o2]) {
+    await p.waitForFunction((id) => document.querySelector(`.claim-card[data-id="${id}"] .payee`)?.textContent.includes("Account"), o.id);
+    const server = (await sim.get(`/_sim/orders/${o.id}`)).payee;
+    assert.ok((await p.textContent(`.claim-card[data-id="${o.id}"] .payee`)).includes(server.account));
+  }
+  const order = await p.$$eval(".claim-card", (cs) => cs.map((c) => [Number(c.dataset.id), c.querySelector(".status").textContent]));
+  assert.deepEqual(order[0], [o2.id, "To pay"], "to pay first");
+  assert.equal(order.find(([id]) => id === o1.id)?.[1].startsWith("Fiat sent") || order.find(([id]) => id === o1.id)?.[1] === "Completed", true, `o1's state: ${order}`);
+  // The key is not in IndexedDB (only origin, LP id and the order's fields).
+  const dump = await p.evaluate(() => new Promise((res) => {
+    const r = indexedDB.open("rampwire-dashboard");
+    r.onsuccess = () => { const g = r.result.transaction("claims").objectStore("claims").getAll(); g.onsuccess = () => res(JSON.stringify(g.result)); };
+  }));
+  assert.ok(!dump.includes(KEY) && dump.includes(String(o1.id)), dump);
+  await p.screenshot({ path: `${ART}/dashboard-claims-reload.png`, fullPage: true });
+  await ctx.close();
 });
 
 test("dashboard: a dropped connection shows reconnecting, then live, and the table is right", async () => {
