@@ -14,6 +14,7 @@ import { withHarnessPage } from "../js/static.mjs";
 import { workerd } from "../js/workerd.mjs";
 import { soak } from "./soak.mjs";
 import { worstFrame } from "./worst-frame.mjs";
+import { coldStart } from "./cold-start.mjs";
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 200_000);
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1000);
@@ -342,6 +343,16 @@ if (want("idle")) {
   }));
   say("LpClient in Node keeps one connection to the API ready while its order stream is open: opened at connect, and a new one opened just before the server would close the idle one (its limit learnt from the first close), at most once a second. Against the real API that is one TCP + TLS connect per server idle timeout and no request: with a 75 s keep-alive, 48 connects an hour. Browsers and Workers pool `fetch` connections themselves and offer no way to open one without a request.");
   say();
+}
+
+// ---- 3c. cold start ---------------------------------------------------------------------
+if (want("cold")) {
+  say("## Cold start (medians of 5, Chromium of 3)");
+  say();
+  say("Node: a fresh process importing the Node entry (the wasm inlined and compiled there), then `connect()` to the first `init` from the simulator. Chromium: a fresh page, `import` + `init()` (the `.wasm` fetched and compiled), then `connect()`. workerd: Miniflare's start with the package's Worker minus its start with an empty Worker (bundle parse, wasm compile, the global scope's instantiation: Cloudflare allows 400 ms for it), then the first request's `connect()` to `init`.");
+  say();
+  const cold = await withSim((sim) => coldStart({ ROOT, sim, nodeFlags }));
+  table(["runtime", "load ms (import → ready)", "to first init ms (from import; workerd: first request)"], Object.entries(cold).map(([rt, r]) => [rt, r.load.toFixed(1), r.init.toFixed(1)]));
 }
 
 // ---- 4. soak ------------------------------------------------------------------------------
