@@ -71,8 +71,14 @@ test("shared: 8 tabs of one key share one socket, one book, one claim; the worke
   // (The claim's answer is held 800 ms so the second click lands while the first runs.)
   const sel = `tr[data-id="${o.id}"] button.claim`;
   await sim.faults({ rest_delay_ms: 800, rest_delay_count: 1 });
-  await tabs[1].click(sel);
-  await tabs[5].click(sel);
+  // Both clicks at once, as DOM clicks: a row whose state another tab's claim has already
+  // changed is re-rendered, and a pointer click would wait for a button that is gone.
+  const clicked = await Promise.all([tabs[1], tabs[5]].map((p) => p.evaluate((s) => {
+    const b = document.querySelector(s);
+    b?.click();
+    return b !== null;
+  }, sel)));
+  assert.deepEqual(clicked, [true, true], "both tabs clicked Claim");
   for (const p of [tabs[1], tabs[5]]) {
     await p.waitForFunction((id) => document.querySelector(`tr[data-id="${id}"] .outcome`)?.textContent === "Won ✓", o.id);
   }
