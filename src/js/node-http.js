@@ -384,6 +384,9 @@ class Origin {
     this.warmTimer = undefined;
     if (at === Infinity) return;
     at = Math.max(at, this.lastWarm + this.warmGap);
+    // Due now: opened at once, so a request made right after (the first claim after
+    // connect) finds it rather than opening a second one.
+    if (at <= now && this.all.size < MAX_SOCKETS) return this.rewarm();
     this.warmTimer = setTimeout(() => this.rewarm(), Math.max(0, at - now));
     this.warmTimer.unref?.();
   }
