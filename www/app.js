@@ -6,7 +6,7 @@
 // never put in a URL, never in localStorage.
 
 import init, { LpClient } from "./pkg/shared.js";
-import { saveClaim, loadClaims } from "./claims-store.js";
+import { saveClaim, loadClaims, onClaimChange } from "./claims-store.js";
 
 const $ = (id) => document.getElementById(id);
 const KEY_SLOT = "rampwire.lpKey";
@@ -22,6 +22,7 @@ const ui = {
   badge: $("badge"), rows: $("order-rows"), empty: $("orders-empty"), count: $("order-count"),
   filterCurrency: $("filter-currency"), filterMax: $("filter-max"),
   claims: $("claim-list"), claimsEmpty: $("claims-empty"), toasts: $("toasts"),
+  keyError: $("key-error"), ordersTitle: $("orders-title"),
 };
 
 let client = null;
@@ -31,6 +32,8 @@ const rows = new Map();
 /** id → the claim card's parts (see showClaim) */
 const claims = new Map();
 let countdown = null;
+/** The claim card whose Fiat sent button last had focus (for hotkeys). */
+let lastClaimCard = null;
 
 // ---- formatting -----------------------------------------------------------------
 
@@ -147,10 +150,10 @@ function applyFilters() {
 
 function makeRow(o, arrivedAt, delayMs, fresh) {
   const claimBtn = el("button", { type: "button", class: "claim", text: "Claim", "aria-label": `Claim order ${o.id}` });
-  const outcome = el("span", { class: "outcome", role: "status" });
+  const outcome = el("span", { class: "outcome", role: "status", tabindex: "-1" });
   const tr = el("tr", { "data-id": String(o.id) },
-    el("td", { text: `#${o.id}` }),
-    el("td", { class: "num", text: money(o.amount_fiat) }),
+    el("td", {}, `#${o.id}`, ...(fresh ? [el("span", { class: "new-mark", text: "New" })] : [])),
+    el("td", { class: "num amount", text: money(o.amount_fiat), "data-cur": o.currency }),
     el("td", { text: o.currency }),
     el("td", { class: "num", text: usd(o.amount_usd) }),
     el("td", { text: `${o.crypto_symbol.toUpperCase()} · ${o.crypto_chain}` }),
@@ -160,7 +163,7 @@ function makeRow(o, arrivedAt, delayMs, fresh) {
   );
   if (fresh) {
     tr.classList.add("fresh");
-    setTimeout(() => tr.classList.remove("fresh"), 3000);
+    setTimeout(() => { tr.classList.remove("fresh"); tr.querySelector(".new-mark")?.remove(); }, 10000);
   }
   claimBtn.addEventListener("click", () => claim(o.id));
   return { order: o, arrivedAt, delayMs, tr, outcome: null };
@@ -187,12 +190,21 @@ function removeOrder(id) {
   if (r.outcome) {
     // The operator is looking at the outcome of their own click: let it show first.
     r.leaving = true;
-    setTimeout(() => { r.tr.remove(); rows.delete(id); applyFilters(); }, OUTCOME_MS);
+    setTimeout(() => dropRow(r), OUTCOME_MS);
     return;
   }
+  dropRow(r);
+}
+
+/** Takes a row out; focus inside it moves to the next row's Claim (or the table's title). */
+function dropRow(r) {
+  const focused = r.tr.contains(document.activeElement);
+  let next = r.tr.nextElementSibling;
+  while (next && (next.hidden || !next.querySelector("button.claim:not([hidden])"))) next = next.nextElementSibling;
   r.tr.remove();
-  rows.delete(id);
+  rows.delete(r.order.id);
   applyFilters();
+  if (focused) (next?.querySelector("button.claim") ?? ui.ordersTitle).focus();
 }
 
 function resetTable(orders) {
@@ -217,19 +229,22 @@ function showOutcome(id, text, cls) {
   if (!r) return;
   r.outcome = cls;
   const btn = r.tr.querySelector("button.claim");
+  const hadFocus = document.activeElement === btn;
   btn.hidden = true;
   const span = r.tr.querySelector(".outcome");
   span.textContent = text;
   span.className = `outcome ${cls}`;
+  if (hadFocus) span.focus();
 }
 
 // ---- claims --------------------------------------------------------------------------
 
 async function claim(id) {
   const r = rows.get(id);
-  if (!client || !r) return;
+  if (!client || !r || r.outcome === "pending") return;
   const btn = r.tr.querySelector("button.claim");
-  btn.disabled = true;
+  // aria-disabled, not disabled: a disabled button drops the keyboard focus to <body>.
+  btn.setAttribute("aria-disabled", "true");
   btn.textContent = "Claiming…";
   // The client drops the order from its book as the answer lands: keep the row for the outcome.
   r.outcome = "pending";
@@ -237,7 +252,7 @@ async function claim(id) {
     claimSettled(id, await client.claim(id));
   } catch (e) {
     r.outcome = null;
-    btn.disabled = false;
+    btn.removeAttribute("aria-disabled");
     btn.textContent = "Claim";
     toast(`Claim of #${id} failed: ${e.message}`);
   }
@@ -264,12 +279,21 @@ const PAYEE_TRIES = 8;
 
 /** `{ origin, lp }` of the LP whose claims are shown (from the server's init / claim answer). */
 let owner = null;
+/** The key the shown claims were won with, compared in memory only (a new key clears them). */
+let ownerKey = null;
 
 /** The LP the connected client belongs to, once known; loads its saved claims the first time. */
 async function adoptOwner(lp) {
-  if (lp == null || !client || owner?.lp === lp) return;
+  if (lp == null || !client) return;
+  const origin = originOf(ui.api.value);
+  if (owner?.lp === lp && owner.origin === origin) {
+    // The same LP again (after a Disconnect or a drop): the cards work with this client.
+    for (const c of claims.values()) if (c.client !== client) { c.client = client; loadPayee(c, 0); }
+    return;
+  }
+  clearClaims();
   const mine = client;
-  owner = { origin: originOf(ui.api.value), lp };
+  owner = { origin, lp };
   let saved = [];
   try {
     saved = await loadClaims(owner.origin, lp);
@@ -322,6 +346,7 @@ function showClaim(rec) {
     el("div", { class: "actions" }, sent),
     confirmBox);
   const c = { rec, li, status, head, payee, sent, confirmBox, order: null, client };
+  sent.addEventListener("focus", () => (lastClaimCard = c));
   claims.set(id, c);
   ui.claimsEmpty.hidden = true;
   setClaimStatus(c, rec.status);
@@ -329,11 +354,21 @@ function showClaim(rec) {
   loadPayee(c, 0);
 }
 
+/** Another tab changed a claim's state (fiat sent, completed): show it here too. */
+onClaimChange((m) => {
+  const c = claims.get(m.id);
+  if (c && owner && m.origin === owner.origin && m.lp === owner.lp && c.rec.status !== m.status) {
+    c.rec.status = m.status;
+    setClaimStatus(c, m.status);
+  }
+});
+
 function setClaimStatus(c, st) {
   c.status.textContent = STATUS_TEXT[st] ?? st;
   c.status.className = `status status-${st}`;
   c.li.dataset.status = st;
   c.sent.hidden = st !== "claimed";
+  c.confirmBox.hidden ||= st !== "claimed";
   if (c.rec.status !== st) {
     c.rec.status = st;
     persist(c.rec);
@@ -425,10 +460,11 @@ async function awaitCompletion(c) {
   }
 }
 
-/** The claims shown belong to one LP: a Disconnect or another key clears them (they stay saved). */
+/** The claims shown belong to one LP: another key or LP clears them (they stay saved). */
 function clearClaims() {
   claims.clear();
   owner = null;
+  ownerKey = null;
   ui.claims.replaceChildren();
   ui.claimsEmpty.hidden = false;
 }
@@ -436,6 +472,7 @@ function clearClaims() {
 // ---- connecting ------------------------------------------------------------------------
 
 function setConnected(on) {
+  document.body.toggleAttribute("data-connected", on);
   ui.connect.disabled = on;
   ui.disconnect.disabled = !on;
   for (const i of [ui.api, ui.key, ui.currencies]) i.disabled = on;
@@ -449,7 +486,9 @@ function disconnect() {
     client.free();
     client = null;
   }
-  clearClaims();
+  // The claims stay on screen (the operator may still have to pay them), their actions
+  // off until a client of the same LP is connected again.
+  for (const c of claims.values()) { c.client = null; c.sent.disabled = true; }
   setConnected(false);
 }
 
@@ -465,6 +504,18 @@ async function connect(ev) {
     toast("The remembered key belongs to another API origin: enter the key for this one.");
     return;
   }
+  if (!key) {
+    // Said at the field, and the badge no longer shows the last attempt's failure.
+    setBadge("idle", "Not connected");
+    ui.keyError.hidden = false;
+    ui.key.setAttribute("aria-invalid", "true");
+    ui.key.focus();
+    return;
+  }
+  ui.keyError.hidden = true;
+  ui.key.removeAttribute("aria-invalid");
+  if (ownerKey !== null && (ownerKey !== key || owner?.origin !== origin)) clearClaims();
+  ownerKey = key;
   if (ui.remember.checked && origin !== null) sessionStorage.setItem(KEY_SLOT, JSON.stringify({ origin, key }));
   else sessionStorage.removeItem(KEY_SLOT);
   const currencies = ui.currencies.value.split(",").map((c) => c.trim()).filter(Boolean);
@@ -475,6 +526,8 @@ async function connect(ev) {
     return;
   }
   setConnected(true);
+  // The Connect button is disabled now: focus goes where the work is, not to <body>.
+  ui.ordersTitle.focus();
   offs = [
     client.on("state", onState),
     client.on("init", (i) => {

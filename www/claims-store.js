@@ -29,9 +29,18 @@ function tx(mode, fn) {
   }));
 }
 
+/** Tells the other tabs of a claim's new state (the records are shared, the screens are not). */
+const channel = typeof BroadcastChannel === "function" ? new BroadcastChannel("rampwire-dashboard/claims") : null;
+
 /** Saves (or updates) a claim: `{ origin, lp, id, amount_fiat, currency, amount_usd, status, claimedAt }`. */
 export function saveClaim(c) {
+  channel?.postMessage({ origin: c.origin, lp: c.lp, id: c.id, status: c.status });
   return tx("readwrite", (s) => s.put(c));
+}
+
+/** Calls `fn({ origin, lp, id, status })` when another tab saves a claim. */
+export function onClaimChange(fn) {
+  if (channel) channel.onmessage = (e) => e.data && typeof e.data.id === "number" && fn(e.data);
 }
 
 /** The claims of LP `lp` at API `origin`, oldest first. */
