@@ -184,10 +184,18 @@ async function gapOrders(sim, n) {
   return ids.slice(WARMUP);
 }
 
-/** Broadcast → claim arrival of LP 12's claims on `ids`, in ms. */
+/**
+ * Broadcast → claim arrival of LP 12's claims on `ids`, in ms. Waits (up to 5 s) for the
+ * claims still on their way: read at once, the last orders' claims of a slow client (a
+ * browser's p99 is tens of ms) are not there yet and would count as never sent.
+ */
 async function latencies(sim, ids) {
-  const all = await sim.get("/_sim/orders");
-  const byId = new Map(all.map((o) => [o.id, o]));
+  const claimed = (o) => o?.claims?.some((x) => x.lp_id === 12);
+  let byId;
+  for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 50))) {
+    byId = new Map((await sim.get("/_sim/orders")).map((o) => [o.id, o]));
+    if (ids.every((id) => claimed(byId.get(id))) || Date.now() - t0 > 5000) break;
+  }
   const ms = [];
   for (const id of ids) {
     const o = byId.get(id);
