@@ -53,7 +53,7 @@ export function createPanel(ui, setBadge) {
     ui.warn.hidden = !dead;
     ui.panel.classList.toggle("warn", dead);
     if (dead) {
-      ui.warn.textContent = `No message for ${secs} s (heartbeat every ${Math.round(stats.heartbeatMs / 1000)} s): the connection may be dead; the client reconnects if the ping stays unanswered.`;
+      ui.warn.textContent = `No message for ${secs} s (a heartbeat is due every ${stats.heartbeatMs / 1000} s): the connection may be dead; the client reconnects if the ping stays unanswered.`;
       setBadge("reconnecting", `No message for ${secs} s`);
     } else if (state === "live") {
       setBadge("live", "Live");
