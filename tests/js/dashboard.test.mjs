@@ -222,6 +222,15 @@ test("dashboard: fits a phone-sized screen: claims above the orders, 44 px targe
   await p.waitForSelector(`.claim-card[data-id="${o.id}"] button.primary:not([disabled])`);
   const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert.ok(overflow <= 0, `no horizontal scrolling of the page (${overflow}px)`);
+  // The table too, with a "New" row in it: every Claim button whole on screen.
+  const fresh = await sim.order({ currency: "NGN", amount_fiat: 136800 });
+  await p.waitForSelector(`tr[data-id="${fresh.id}"] .new-mark`);
+  const cut = await p.evaluate(() => {
+    const w = document.querySelector(".table-wrap");
+    const right = w.getBoundingClientRect().right;
+    return { scroll: w.scrollWidth - w.clientWidth, clipped: [...document.querySelectorAll("#order-rows button.claim:not([hidden])")].filter((b) => b.getBoundingClientRect().right > right + 0.5).length };
+  });
+  assert.deepEqual(cut, { scroll: 0, clipped: 0 }, "the order table fits a 390 px screen");
   const [claimsTop, ordersTop] = await p.evaluate(() => [".claims", ".orders"].map((s) => document.querySelector(s).getBoundingClientRect().top));
   assert.ok(claimsTop < ordersTop, `the claims queue (${claimsTop}) above the orders (${ordersTop})`);
   const small = await p.$$eval("button, select, input", (els) => els.filter((e) => e.offsetParent !== null).map((e) => [e.id || e.className || e.textContent, e.getBoundingClientRect()]).filter(([, r]) => r.width < 44 || r.height < 44).map(([n, r]) => `${n} ${Math.round(r.width)}x${Math.round(r.height)}`));
