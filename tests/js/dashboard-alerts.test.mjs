@@ -28,7 +28,7 @@ after(async () => {
 
 /**
  * Headless Chromium keeps every page "visible": the page's view of visibility is switched
- * by the test (`__setHidden`), and Notification calls are recorded (`__notes`).
+ * by the test (`__setHidden`); Notification calls (`__notes`) and sounds (`__beeps`) are recorded.
  */
 function instrument() {
   let hidden = false;
@@ -37,6 +37,12 @@ function instrument() {
   window.__setHidden = (h) => {
     hidden = h;
     document.dispatchEvent(new Event("visibilitychange"));
+  };
+  window.__beeps = 0;
+  const osc = AudioContext.prototype.createOscillator;
+  AudioContext.prototype.createOscillator = function () {
+    window.__beeps++;
+    return osc.call(this);
   };
   window.__notes = [];
   const Real = window.Notification;
@@ -65,8 +71,9 @@ async function connect(page) {
   await page.mouse.move(1, 1);
 }
 
-test("alerts: hidden tab: matching orders counted in the title and notified; on return \"n new since you left\"", async () => {
+test("alerts: hidden tab: matching orders counted in the title, notified and sounded; on return \"n new since you left\"", async () => {
   const page = await open({ permissions: ["notifications"] });
+  await page.check("#alert-sound");
   await page.check("#alert-notify");
   assert.equal(await page.isChecked("#alert-notify"), true, "permission granted: stays on");
   await connect(page);
@@ -77,12 +84,14 @@ test("alerts: hidden tab: matching orders counted in the title and notified; on 
   await page.fill("#filter-max", "10000");
   await page.focus("#orders-title");
   const title = await page.title();
+  const beeps = await page.evaluate(() => window.__beeps);
   await page.evaluate(() => window.__setHidden(true));
   const a = await sim.order({ currency: "KES", amount_fiat: 4200 });
   await sim.order({ currency: "NGN", amount_fiat: 5000 }); // not a match: another currency
   await sim.order({ currency: "KES", amount_fiat: 25000 }); // not a match: above the limit
   const b = await sim.order({ currency: "KES", amount_fiat: 9000 });
   await page.waitForFunction((t) => document.title === `(2) ${t}`, title, { timeout: 3000 });
+  assert.equal(await page.evaluate(() => window.__beeps) - beeps, 2, "a sound per matching order");
   const notes = await page.evaluate(() => window.__notes);
   assert.ok(notes.length >= 1, "a desktop notification");
   assert.ok(notes.every((n) => n.tag === "rampwire-new-orders"), "one replaced notification, not one per order");

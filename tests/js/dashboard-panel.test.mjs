@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { mkdirSync } from "node:fs";
-import { startSim, ROOT, KEY } from "./sim.mjs";
+import { startSim, ROOT, KEY, until } from "./sim.mjs";
 import { serveStatic, launchChromium } from "./static.mjs";
 
 const ART = path.join(ROOT, "tests/artifacts");
@@ -86,6 +86,41 @@ test("panel: live: folded, last message ticking, ping and claim RTT, 1 of 5 sock
   const conns = await sim.get("/_sim/connections");
   assert.equal(conns.by_lp["12"], 1, "the old one closed");
   await ctx.close();
+});
+
+test("panel: five sockets of the key held elsewhere: the panel says so (5 of 5, held elsewhere); Reconnect now skips the 30 s wait once they are free", async () => {
+  // Five sockets of the key from elsewhere (another browser, a bot), authenticated.
+  const ws = sim.base.replace(/^http/, "ws") + "/ws/orders";
+  const others = await Promise.all(Array.from({ length: 5 }, () => new Promise((resolve, reject) => {
+    const s = new WebSocket(ws);
+    s.onopen = () => s.send(JSON.stringify({ type: "auth", lp_key: KEY }));
+    s.onmessage = (e) => { if (JSON.parse(e.data).type === "init") resolve(s); };
+    s.onerror = reject;
+  })));
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+  const page = await ctx.newPage();
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  try {
+    await page.goto(`${web.url}/`);
+    await page.waitForSelector("body[data-ready=true]");
+    await page.fill("#lp-key", KEY);
+    await page.press("#lp-key", "Enter");
+    await page.waitForFunction(() => /too many connections/.test(document.querySelector("#badge").textContent), null, { timeout: 8000 });
+    assert.equal(await page.evaluate(() => document.querySelector("#link-panel").open), true, "open while not live");
+    assert.match(await page.textContent("#link-sockets"), /^5 of 5, held elsewhere/);
+    assert.match(await page.textContent("#badge"), /^Reconnecting in (2\d|30) s/, "the client waits out its backoff cap");
+    for (const s of others) s.close();
+    await until(async () => (await sim.get("/_sim/connections")).by_lp["12"] === undefined, 3000, "the other sockets closed");
+    const t0 = Date.now();
+    await page.click("#reconnect");
+    await page.waitForFunction(() => document.querySelector("#badge").textContent === "Live", null, { timeout: 5000 });
+    assert.ok(Date.now() - t0 < 5000, "live at once, not after the 30 s wait");
+    assert.match(await page.textContent("#link-sockets"), /^(0|1) of 5/);
+    await page.waitForFunction(() => /^1 of 5/.test(document.querySelector("#link-sockets").textContent));
+  } finally {
+    for (const s of others) s.close();
+    await ctx.close();
+  }
 });
 
 test("panel: no page errors", () => {
