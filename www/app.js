@@ -97,6 +97,7 @@ function onState(s) {
 
 const prefs = loadPrefs();
 let blotter = null;
+let stale = null;
 let panel = null;
 let alerts = null;
 let paused = false;
@@ -394,6 +395,7 @@ function disconnect() {
     client = null;
   }
   panel.attach(null);
+  stale.setScope(null);
   // The claims stay on screen (the operator may still have to pay them), their actions
   // off until a client of the same LP is connected again.
   for (const c of claims.values()) { c.client = null; c.sent.disabled = true; }
@@ -435,6 +437,8 @@ async function connect(ev) {
   }
   setConnected(true);
   panel.attach(client);
+  // Tabs watching the same orders share one re-checker (never keyed by the key).
+  stale.setScope(JSON.stringify([origin, [...currencies].sort()]));
   // The Connect button is disabled now: focus goes where the work is, not to <body>.
   ui.ordersTitle.focus();
   offs = [
@@ -492,14 +496,14 @@ function startTable() {
       savePrefs(prefs);
     }
   });
-  startStaleChecks({
+  stale = startStaleChecks({
     thresholdMs: () => prefs.staleAfterS * 1000,
     rows: () => (client ? blotter.rows() : []),
     lookup: (id) => client.getOrder(id),
-    onTaken: (r, o) => {
-      const id = r.order.id;
+    onTaken: (id, o) => {
+      if (!blotter.row(id)) return;
       // Ours after all (a claim answered elsewhere): a won claim, not a lost row.
-      if (o && o.lp_id != null && client && o.lp_id === client.lpId) return claimSettled(id, { status: "claimed", order: o });
+      if (o && o.lp_id != null && client && o.lp_id === client.lpId) return client.getOrder(id).then((full) => claimSettled(id, { status: "claimed", order: full }), () => {});
       blotter.remove(id, o ? "Taken elsewhere" : "Gone");
     },
   });
