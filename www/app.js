@@ -62,7 +62,8 @@ function reasonText(reason) {
 
 function setBadge(state, text) {
   ui.badge.className = `badge badge-${state}`;
-  ui.badge.textContent = text;
+  // The badge is a live region: rewriting the same words would announce them again.
+  if (ui.badge.textContent !== text) ui.badge.textContent = text;
 }
 
 function onState(s) {

@@ -72,6 +72,10 @@ export function createBlotter(ui, prefs, { onClaim, onShown = () => {} }) {
     }
   }
 
+  const setText = (t) => {
+    if (ui.bar.textContent !== t) ui.bar.textContent = t;
+  };
+
   function updateBar() {
     const n = [...waiting.values()].filter((w) => passes(w.order)).length;
     const gone = [...rows.values()].filter((r) => r.leaveAt !== null).length;
@@ -80,11 +84,11 @@ export function createBlotter(ui, prefs, { onClaim, onShown = () => {} }) {
       const parts = [];
       if (n) parts.push(`${n} new`);
       if (gone) parts.push(`${gone} finished`);
-      ui.bar.textContent = `${parts.join(", ")}: show`;
+      setText(`${parts.join(", ")}: show`);
       ui.bar.classList.add("has-news");
       ui.bar.removeAttribute("aria-disabled");
     } else {
-      ui.bar.textContent = paused ? "Paused: new orders wait here" : "Up to date";
+      setText(paused ? "Paused: new orders wait here" : "Up to date");
       ui.bar.classList.remove("has-news");
       ui.bar.setAttribute("aria-disabled", "true");
     }

@@ -39,27 +39,33 @@ export function createPanel(ui, setBadge) {
   /** How long a live socket may stay quiet: a heartbeat, and the pong's way back. */
   const quietLimit = () => (stats ? stats.heartbeatMs + Math.min(stats.pongTimeoutMs / 2, Math.max(1000, 3 * (stats.pingRttMs ?? 0))) : Infinity);
 
+  /** Writes only what changed (these are read by screen readers). */
+  const put = (e, t) => {
+    if (e.textContent !== t) e.textContent = t;
+  };
+
   function render() {
     const quiet = quietFor();
     const dead = state === "live" && quiet !== null && quiet > quietLimit();
     const secs = quiet === null ? null : Math.floor(quiet / 1000);
-    ui.last.textContent = secs === null ? "—" : `${secs} s ago`;
-    ui.ping.textContent = delay(stats?.pingRttMs ?? null);
-    ui.claimRtt.textContent = delay(claimRttMs);
+    put(ui.last, secs === null ? "—" : `${secs} s ago`);
+    put(ui.ping, delay(stats?.pingRttMs ?? null));
+    put(ui.claimRtt, delay(claimRttMs));
     const n = stats?.sockets ?? 0;
-    ui.sockets.textContent = reason?.kind === "rate_limited"
+    put(ui.sockets, reason?.kind === "rate_limited"
       ? `${SOCKET_CAP} of ${SOCKET_CAP}, held elsewhere (other browsers, devices or bots of this key); this browser shares one for all its tabs`
-      : `${n} of ${SOCKET_CAP} (this browser: one for all its tabs)`;
+      : `${n} of ${SOCKET_CAP} (this browser: one for all its tabs)`);
     ui.warn.hidden = !dead;
     ui.panel.classList.toggle("warn", dead);
     if (dead) {
-      ui.warn.textContent = `No message for ${secs} s (a heartbeat is due every ${stats.heartbeatMs / 1000} s): the connection may be dead; the client reconnects if the ping stays unanswered.`;
+      // Words that stay the same while the seconds tick (this is an alert: said once).
+      put(ui.warn, `Silent past its heartbeat (due every ${stats.heartbeatMs / 1000} s): the connection may be dead; the client reconnects if the ping stays unanswered.`);
       setBadge("reconnecting", `No message for ${secs} s`);
     } else if (state === "live") {
       setBadge("live", "Live");
     }
     const what = { live: "Live", connecting: "Connecting", authenticating: "Authenticating", reconnecting: "Reconnecting", failed: "Failed", closed: "Disconnected" }[state] ?? "Not connected";
-    ui.summary.textContent = dead ? `Connection: no message for ${secs} s` : `Connection: ${what}${secs !== null && client ? ` · last message ${secs} s ago` : ""}${stats?.pingRttMs != null && state === "live" ? ` · ping ${delay(stats.pingRttMs)}` : ""}`;
+    put(ui.summary, dead ? `Connection: no message for ${secs} s` : `Connection: ${what}${secs !== null && client ? ` · last message ${secs} s ago` : ""}${stats?.pingRttMs != null && state === "live" ? ` · ping ${delay(stats.pingRttMs)}` : ""}`);
   }
 
   async function poll() {
