@@ -21,6 +21,25 @@ export interface SharedLpClientEvents extends LpClientEvents {
     claim: SharedClaimEvent;
 }
 
+/** What `stats()` reports of the shared socket (times are epoch milliseconds, `Date.now()`). */
+export interface LinkStats {
+    /** When the last frame arrived (null: none yet). */
+    lastMessageAt: number | null;
+    /** How long the last answered ping took, in ms (null: none answered yet). */
+    pingRttMs: number | null;
+    /** When the ping awaiting its pong went out (null: none outstanding). */
+    pingSentAt: number | null;
+    /** Sockets this client has open (0 or 1). */
+    open: number;
+    /** Sockets the shared worker holds for this key, all clients together (the provider allows 5). */
+    sockets: number;
+    /** The client's heartbeat and pong timeout, in ms. */
+    heartbeatMs: number;
+    pongTimeoutMs: number;
+    /** The worker's clock when it answered. */
+    now: number;
+}
+
 /** Options of `init`. */
 export interface SharedInitOptions {
     /** Where `shared-worker.js` is served (default: beside this module). */
@@ -58,6 +77,10 @@ export class LpClient {
     getOrder(id: number): Promise<RestOrder>;
     /** Polls until the order has `status`. */
     waitForStatus(id: number, status: OrderStatus, options?: WaitOptions): Promise<RestOrder>;
+    /** How the shared socket is doing: last message, ping RTT, sockets held for this key. */
+    stats(): Promise<LinkStats>;
+    /** Drops the shared socket (every tab's) and opens a new one at once, skipping any backoff wait. */
+    reconnect(): Promise<null>;
     /** The open orders, newest first. */
     openOrders(): Order[];
     /** The shared connection's state. */

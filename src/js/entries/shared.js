@@ -84,6 +84,10 @@ export class LpClient {
   getOrder(id) { return this.#call("getOrder", [id]); }
   /** As LpClient's. */
   waitForStatus(id, status, options) { return this.#call("waitForStatus", [id, status, options]); }
+  /** How the shared socket is doing (`LinkStats`): last message, ping RTT, sockets of this key. */
+  stats() { return this.#call("stats"); }
+  /** Drops the shared socket and opens a new one at once (skipping any backoff wait). */
+  reconnect() { return this.#call("reconnect"); }
   /** The open orders the shared client knows of, newest first. */
   openOrders() { return [...this.#book.values()].sort((a, b) => b.id - a.id); }
   /** The connection's state (as the shared client last reported it). */

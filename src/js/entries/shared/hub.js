@@ -3,6 +3,7 @@
 // attached to it. Tabs send requests tagged with their tab id; the hub answers and fans the
 // client's events out to the tabs attached to it (wire format in ./wire.js).
 import { toWire } from "./wire.js";
+import { createMeter } from "./link-meter.js";
 
 const EVENTS = ["init", "order", "order_taken", "order_removed", "claimed", "state", "error"];
 /** Most clients one hub holds (distinct keys or options): bounded like everything else. */
@@ -54,7 +55,9 @@ export function createHub(LpClient, ready) {
     let s = sessions.get(sig);
     if (!s) {
       if (sessions.size >= MAX_SESSIONS) throw Object.assign(new Error("too many distinct clients in one shared worker"), { kind: "invalid_argument" });
-      s = { client: new LpClient(options), sig, tabs: new Set(), lastInit: null, lastState: null, claims: new Map(), connecting: null };
+      // The client's sockets go through a meter: the pages' connection panel reads it (`stats`).
+      const meter = createMeter();
+      s = { client: new LpClient(meter.WebSocket ? { ...options, WebSocket: meter.WebSocket } : options), sig, tabs: new Set(), lastInit: null, lastState: null, claims: new Map(), connecting: null, meter, lpKey: options.lpKey, options };
       sessions.set(sig, s);
       for (const e of EVENTS) {
         s.client.on(e, (p) => {
@@ -95,6 +98,14 @@ export function createHub(LpClient, ready) {
     return p;
   }
 
+  /** The session's link as measured, and how many sockets this worker holds for its key. */
+  function stats(s) {
+    let sockets = 0;
+    for (const o of sessions.values()) if (o.lpKey === s.lpKey) sockets += o.meter.stats().open;
+    const { heartbeatMs = 30000, pongTimeoutMs = 10000 } = s.options;
+    return { ...s.meter.stats(), sockets, heartbeatMs, pongTimeoutMs, now: Date.now() };
+  }
+
   async function call(s, key, method, args) {
     const c = s.client;
     switch (method) {
@@ -121,6 +132,13 @@ export function createHub(LpClient, ready) {
         return c.waitForStatus(args[0], args[1], args[2]);
       case "close":
         return detach(key);
+      case "stats":
+        return stats(s);
+      case "reconnect":
+        // "Reconnect now": a fresh socket at once, whatever backoff the client was waiting out.
+        c.close();
+        s.connecting = c.connect().finally(() => (s.connecting = null));
+        return null;
       default:
         throw Object.assign(new Error(`unknown method ${method}`), { kind: "invalid_argument" });
     }
