@@ -7,6 +7,8 @@
 
 import init, { LpClient } from "./pkg/shared.js";
 import { saveClaim, loadClaims, onClaimChange } from "./claims-store.js";
+import { mountAutoClaim } from "./autoclaim.js";
+import { mountHistory, recordClaim, recordStatus } from "./history.js";
 
 const $ = (id) => document.getElementById(id);
 const KEY_SLOT = "rampwire.lpKey";
@@ -372,6 +374,7 @@ function setClaimStatus(c, st) {
   if (c.rec.status !== st) {
     c.rec.status = st;
     persist(c.rec);
+    recordStatus(c.rec, st).catch(() => {});
   }
   sortClaims();
 }
@@ -489,6 +492,7 @@ function disconnect() {
   // The claims stay on screen (the operator may still have to pay them), their actions
   // off until a client of the same LP is connected again.
   for (const c of claims.values()) { c.client = null; c.sent.disabled = true; }
+  autoClaim.detach();
   setConnected(false);
 }
 
@@ -533,11 +537,16 @@ async function connect(ev) {
     client.on("init", (i) => {
       if (!i.resync) resetTable(i.orders);
       adoptOwner(i.lpId ?? client?.lpId);
+      history.show(originOf(ui.api.value), i.lpId ?? client?.lpId);
+      autoClaim.attach(client);
     }),
     client.on("order", (o) => addOrder(o, true)),
     client.on("order_removed", (e) => removeOrder(e.orderId)),
     // Any tab's claim of this LP: every tab shows the same outcome and the same claims.
-    client.on("claim", (c) => claimSettled(c.orderId, c.result)),
+    client.on("claim", (c) => {
+      recordClaim({ origin: originOf(ui.api.value), lp: c.result?.order?.lp_id ?? client?.lpId }, c, rows.get(c.orderId)?.order).catch(() => {});
+      claimSettled(c.orderId, c.result);
+    }),
     client.on("error", (e) => {
       if (e.kind !== "unauthorized" && e.kind !== "rate_limited") toast(e.message);
     }),
@@ -567,6 +576,10 @@ function rememberedKey() {
   sessionStorage.removeItem(KEY_SLOT);
   return null;
 }
+
+// Auto-claim (the bot engine, in the shared worker) and the history panels (www/autoclaim.js, www/history.js).
+const autoClaim = mountAutoClaim($("autoclaim"), { toast });
+const history = mountHistory($("history"));
 
 async function main() {
   // Config from the server that serves the page (the demo points it at its simulator).
