@@ -104,11 +104,13 @@ test("auto-claim: max open claims and the daily USD cap hold", async (t) => {
   // The daily cap, in another profile (a fresh journal) and key: one order's USD fits, two do not.
   const ctx2 = await browser.newContext();
   t.after(() => ctx2.close());
-  const first = await sim.order({ currency: "UGX", amount_fiat: 370000 });
   const [q] = await openTabs(ctx2, 1, KEY2);
-  const cap = (first.amount_usd * 1.5).toFixed(2);
+  // UGX 370,000 is about USD 99.46 at the simulator's rate: a cap of 150 takes one.
+  const cap = "150";
   await startAuto(q, { limits: "UGX:1000000", dailyCap: cap });
   await goLive(q);
+  const first = await sim.order({ currency: "UGX", amount_fiat: 370000 });
+  assert.ok(first.amount_usd > 75 && first.amount_usd < 150, `USD ${first.amount_usd}`);
   await until(async () => (await claimPosts(first.id)) === 1, 10000, "the first UGX order claimed");
   const second = await sim.order({ currency: "UGX", amount_fiat: 370000 });
   await settle();
@@ -136,6 +138,8 @@ test("auto-claim: dry run sends no claim; pause stops claiming, resume goes on",
   await p.waitForFunction(() => document.querySelector("#autoclaim").dataset.paused === "false");
   const after = await sim.order({ currency: "ZAR", amount_fiat: 700 });
   await until(async () => (await claimPosts(after.id)) === 1, 10000, "claimed after resume");
+  // Seen in dry run, the first order was journaled as a would-claim: going live does not claim it.
+  assert.equal(await claimPosts(dry.id), 0);
 });
 
 test("auto-claim: a frozen (hidden) tab does not stop it: the worker claims", async (t) => {

@@ -12,8 +12,9 @@ import { idbJournal } from "./shared/journal-idb.js";
 const MAX_SETTINGS = 4096;
 /** How long a start waits for the session's LP id (the journal is keyed by it). */
 const LP_WAIT_MS = 30000;
-/** Notices kept for the tabs' status (newest last). */
+/** Notices and log lines kept for the tabs' status (newest last). */
 const MAX_NOTICES = 20;
+const MAX_LOG = 50;
 const COMMANDS = new Set(["pause", "resume", "go_live", "go_dry_run"]);
 
 let engineReady = null;
@@ -58,12 +59,18 @@ async function start(s, settings, hub) {
   const lp = await lpIdOf(s);
   s.bot?.stop();
   const notices = [];
+  const recent = [];
   const driver = new BotDriver({
     LpClient: sessionClient(s, hub),
     BotEngine,
     settings: text,
     lpKey: "", // the session's client already holds the key; the driver's own stays empty
     store: idbJournal(new URL(options.apiUrl).origin, lp),
+    // The engine's decisions (claimed, skipped and why): what the panel shows as recent.
+    log: (l) => {
+      recent.push(l);
+      if (recent.length > MAX_LOG) recent.shift();
+    },
     notify: (n) => {
       notices.push(n);
       if (notices.length > MAX_NOTICES) notices.shift();
@@ -74,6 +81,7 @@ async function start(s, settings, hub) {
     settings: text,
     driver,
     notices,
+    recent,
     stop() {
       driver.stop();
       if (s.bot === bot) s.bot = null;
@@ -94,13 +102,14 @@ function lpIdOf(s) {
 
 function report(s) {
   if (!s.bot) return { running: false };
-  return { running: true, status: s.bot.driver.status(), summary: s.bot.driver.summary(), notices: [...s.bot.notices] };
+  return { running: true, status: s.bot.driver.status(), summary: s.bot.driver.summary(), notices: [...s.bot.notices], recent: [...s.bot.recent] };
 }
 
 /**
  * What the driver takes for an LpClient class: a view of the session's client. Closing
- * it only unsubscribes (the socket is the tabs'); claims go through the hub; joining a
- * live socket hands the bot the `init` it missed, as the hub does for a tab.
+ * it (the engine disconnects while paused) only mutes its events: the socket is the
+ * tabs'; connecting again un-mutes them and hands the bot the `init` it missed, as the
+ * hub does for a tab that joins. Claims go through the hub. `free()` unsubscribes.
  */
 function sessionClient(s, hub) {
   return class SessionClient {
@@ -109,7 +118,7 @@ function sessionClient(s, hub) {
     #joined = false;
 
     on(event, fn) {
-      const off = s.client.on(event, fn);
+      const off = s.client.on(event, (p) => this.#joined && fn(p));
       if (event === "init") this.#inits.add(fn);
       const both = () => { off(); this.#inits.delete(fn); };
       this.#offs.push(both);
@@ -150,9 +159,11 @@ function sessionClient(s, hub) {
 
     close() {
       this.#joined = false;
-      for (const off of this.#offs.splice(0)) off();
     }
 
-    free() {}
+    free() {
+      this.#joined = false;
+      for (const off of this.#offs.splice(0)) off();
+    }
   };
 }
