@@ -55,12 +55,13 @@ function update(owner, id, patch) {
 }
 
 /**
- * A claim's outcome (the shared client's `claim` event: `{ orderId, result, ms, by }`),
- * with the order as the book showed it (a lost claim's answer carries none).
+ * A claim's outcome (the shared client's `claim` event: `{ orderId, result, ms, by,
+ * order }`, `order` as the hub's book had it when the claim went out), `bookOrder` as
+ * this tab's book shows it (for a hub without `order`).
  */
 export function recordClaim(owner, ev, bookOrder) {
   const won = ev.result?.status === "claimed";
-  const o = (won ? ev.result.order : null) ?? bookOrder ?? {};
+  const o = (won ? ev.result.order : null) ?? ev.order ?? bookOrder ?? {};
   return update(owner, ev.orderId, (old) => {
     if (old && (old.outcome === "won" || !won)) return null; // every tab hears it: first one writes
     return { currency: o.currency ?? old?.currency ?? "", amount_fiat: o.amount_fiat ?? null, amount_usd: o.amount_usd ?? null, outcome: won ? "won" : "lost", status: won ? "claimed" : "lost", claimMs: Number.isFinite(ev.ms) ? ev.ms : null, by: ev.by === "auto" ? "auto" : "tab", at: Date.now() };

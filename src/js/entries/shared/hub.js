@@ -91,10 +91,12 @@ export function createHub(LpClient, ready, loadAutoClaim) {
       // One claim per order per LP, whichever tab (or the auto-claim bot) asks: every
       // asker gets the same promise, and every tab of the session hears the outcome
       // (with the claim's round trip, for the history's latency figures).
+      // The order as the book had it (a lost claim's answer carries none).
+      const order = s.client.openOrders().find((o) => o.id === id) ?? null;
       const t0 = performance.now();
       p = s.client[how](id).then((r) => ours(s, id, r));
       s.claims.set(id, p);
-      p.then((r) => fanOut(s, "claim", toWire({ orderId: id, result: r, ms: Math.round(performance.now() - t0), by })), () => s.claims.delete(id));
+      p.then((r) => fanOut(s, "claim", toWire({ orderId: id, result: r, ms: Math.round(performance.now() - t0), by, order })), () => s.claims.delete(id));
       if (s.claims.size > 1000) s.claims.delete(s.claims.keys().next().value);
     }
     return p;
