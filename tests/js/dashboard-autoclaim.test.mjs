@@ -5,11 +5,15 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
+import { createServer, request } from "node:http";
 import { startSim, ROOT, KEY, KEY2, until } from "./sim.mjs";
 import { serveStatic, launchChromium } from "./static.mjs";
 
 let sim, web, browser;
 const pageErrors = [];
+/** Paths the browser fetched from the dashboard's server (through `front`), in order. */
+const fetched = [];
+let front;
 
 before(async () => {
   sim = await startSim(["--complete-after-ms", "300", "--seed", "7"]);
@@ -18,8 +22,21 @@ before(async () => {
     files: { "/config.json": JSON.stringify({ apiUrl: sim.base }) },
   });
   browser = await launchChromium();
+  // A logging proxy in front of the static server: the judge of what the worker loads.
+  const up = new URL(web.url);
+  front = createServer((req, res) => {
+    fetched.push(req.url);
+    const fwd = request({ host: up.hostname, port: up.port, method: req.method, path: req.url, headers: req.headers }, (a) => {
+      res.writeHead(a.statusCode, a.headers);
+      a.pipe(res);
+    });
+    fwd.on("error", () => res.destroy());
+    req.pipe(fwd);
+  });
+  await new Promise((r) => front.listen(0, "127.0.0.1", r));
 });
 after(async () => {
+  await new Promise((r) => (front ? front.close(r) : r()));
   await browser?.close();
   await web?.close();
   await sim?.stop();
@@ -58,6 +75,27 @@ async function goLive(p) {
 
 const claimPosts = async (id) => (await sim.requests()).filter((l) => l.startsWith(`POST /api/orders/${id}/claim`)).length;
 const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
+
+test("auto-claim: loaded lazily: a session that never turns it on loads no bot engine; the first start does", async (t) => {
+  const ctx = await browser.newContext();
+  t.after(() => ctx.close());
+  const p = await ctx.newPage();
+  const base = `http://127.0.0.1:${front.address().port}`;
+  await p.goto(`${base}/`);
+  await p.waitForSelector("body[data-ready=true]");
+  await p.fill("#lp-key", KEY);
+  await p.press("#lp-key", "Enter");
+  await p.waitForFunction(() => document.querySelector("#badge").textContent === "Live");
+  await sim.order({ currency: "KES", amount_fiat: 100 });
+  await settle(800);
+  assert.ok(fetched.includes("/pkg/shared-worker.js"), `the worker was loaded: ${fetched}`);
+  const bot = () => fetched.filter((u) => /shared-autoclaim|\/bot\/|\/drivers\//.test(u));
+  assert.deepEqual(bot(), [], "nothing of the bot loaded");
+  await startAuto(p, { limits: "KES:10" });
+  assert.deepEqual(bot().filter((u) => !u.includes("/snippets/")).sort(), ["/pkg/bot/rampwire_lp_bot.js", "/pkg/bot/rampwire_lp_bot_bg.wasm", "/pkg/drivers/bot-driver.mjs", "/pkg/shared-autoclaim.js"]);
+  await p.click("#ac-stop");
+  await p.waitForFunction(() => document.querySelector("#ac-status").textContent === "Off");
+});
 
 test("auto-claim: 3 tabs, one bot: exactly the matching orders are claimed, once each, and land in every tab's claims queue", async (t) => {
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
