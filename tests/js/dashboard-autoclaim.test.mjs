@@ -73,6 +73,16 @@ async function goLive(p) {
   await p.waitForFunction(() => document.querySelector("#autoclaim").dataset.mode === "live");
 }
 
+/** The bot's report, asked by a handle of the dashboard's own options (it joins the same session). */
+const botReport = (p) => p.evaluate(async (key) => {
+  const { LpClient } = await import("./pkg/shared.js");
+  const c = new LpClient({ apiUrl: document.querySelector("#api-url").value, currencies: [], lpKey: key });
+  try {
+    return await c.autoClaim({ op: "status" });
+  } finally {
+    c.close();
+  }
+}, KEY);
 const claimPosts = async (id) => (await sim.requests()).filter((l) => l.startsWith(`POST /api/orders/${id}/claim`)).length;
 const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
 
@@ -224,9 +234,12 @@ test("auto-claim: without SharedWorker the Web-Locks leader's worker runs it; a 
   await until(async () => (await claimPosts(o.id)) === 1, 10000, "claimed by the leader's worker");
   // The leader's tab closes: the follower's hub starts the bot again from its journal (live).
   await leader.close();
-  await follower.waitForFunction(() => document.querySelector("#autoclaim").dataset.mode === "live", null, { timeout: 15000 });
+  // (A status poll may be unanswered by the closed hub when it goes: the start is sent again anyway.)
+  await until(async () => (await botReport(follower)).status?.mode === "live", 15000, "the new leader's bot, live from its journal");
   const o2 = await sim.order({ currency: "MWK", amount_fiat: 13000 });
-  await until(async () => (await claimPosts(o2.id)) === 1, 15000, "claimed by the new leader's worker");
+  await until(async () => (await claimPosts(o2.id)) === 1, 15000, "claimed by the new leader's worker").catch(async (e) => {
+    throw new Error(`${e.message}: ${JSON.stringify(await botReport(follower)).slice(0, 3000)}`);
+  });
   await settle();
   assert.equal(await claimPosts(o.id), 1, "the first order was not claimed again");
   assert.equal(await claimPosts(o2.id), 1);

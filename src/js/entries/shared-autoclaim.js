@@ -28,9 +28,13 @@ const refuse = (message) => Object.assign(new Error(message), { kind: "invalid_a
  */
 export async function autoClaim(s, req, hub) {
   switch (req?.op) {
-    case "start":
-      await start(s, req.settings, hub);
+    case "start": {
+      // One start at a time per session (after a hand-over every tab sends its start again).
+      const run = () => start(s, req.settings, hub);
+      s.botStarting = (s.botStarting ?? Promise.resolve()).then(run, run);
+      await s.botStarting;
       return report(s);
+    }
     case "command":
       if (!s.bot) throw refuse("auto-claim is not running");
       if (!COMMANDS.has(req.command)) throw refuse(`unknown auto-claim command ${String(req.command).slice(0, 20)}`);

@@ -144,7 +144,7 @@ export class LpClient {
     this.#send({ t: "open", options: this.#options });
     if (this.#connected && ![...this.#pending.values()].some((p) => p.m.method === "connect")) this.#send({ t: "call", method: "connect" });
     for (const [rid, p] of this.#pending) this.#send(p.m, rid);
-    if (this.#auto && ![...this.#pending.values()].some((p) => p.m.method === "autoClaim")) this.#send({ t: "call", method: "autoClaim", args: [this.#auto] });
+    if (this.#auto && ![...this.#pending.values()].some((p) => p.m.args?.[0] === this.#auto)) this.#send({ t: "call", method: "autoClaim", args: [this.#auto] });
   }
 
   /** A message from the hub. */
