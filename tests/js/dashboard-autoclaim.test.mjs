@@ -133,6 +133,8 @@ test("auto-claim: 3 tabs, one bot: exactly the matching orders are claimed, once
   await tabs[2].press("#lp-key", "Enter");
   for (const o of match) await tabs[2].waitForSelector(`.claim-card[data-id="${o.id}"]`);
   assert.equal((await sim.connections()).authenticated, 1, "one socket for the tabs and the bot");
+  // The history counts the bot's wins (once, whichever tabs heard them).
+  await tabs[0].waitForFunction(() => document.querySelector("#history-summary").textContent.startsWith("Won 2, lost 0"));
 });
 
 test("auto-claim: max open claims and the daily USD cap hold", async (t) => {
