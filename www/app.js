@@ -14,6 +14,8 @@ import { startStaleChecks } from "./stale.js";
 import { createPanel } from "./panel.js";
 import { createAlerts } from "./alerts.js";
 import { startHotkeys } from "./hotkeys.js";
+import { mountAutoClaim } from "./autoclaim.js";
+import { mountHistory, recordClaim, recordStatus } from "./history.js";
 
 const $ = (id) => document.getElementById(id);
 const KEY_SLOT = "rampwire.lpKey";
@@ -281,6 +283,7 @@ function setClaimStatus(c, st) {
   if (c.rec.status !== st) {
     c.rec.status = st;
     persist(c.rec);
+    recordStatus(c.rec, st).catch(() => {});
   }
   sortClaims();
 }
@@ -400,6 +403,7 @@ function disconnect() {
   // The claims stay on screen (the operator may still have to pay them), their actions
   // off until a client of the same LP is connected again.
   for (const c of claims.values()) { c.client = null; c.sent.disabled = true; }
+  autoClaim.detach();
   setConnected(false);
 }
 
@@ -447,11 +451,16 @@ async function connect(ev) {
     client.on("init", (i) => {
       if (!i.resync) resetTable(i.orders);
       adoptOwner(i.lpId ?? client?.lpId);
+      history.show(originOf(ui.api.value), i.lpId ?? client?.lpId);
+      autoClaim.attach(client);
     }),
     client.on("order", (o) => addOrder(o, true)),
     client.on("order_removed", (e) => removeOrder(e.orderId)),
     // Any tab's claim of this LP: every tab shows the same outcome and the same claims.
-    client.on("claim", (c) => claimSettled(c.orderId, c.result)),
+    client.on("claim", (c) => {
+      recordClaim({ origin: originOf(ui.api.value), lp: c.result?.order?.lp_id ?? client?.lpId }, c, blotter?.row(c.orderId)?.order).catch(() => {});
+      claimSettled(c.orderId, c.result);
+    }),
     client.on("error", (e) => {
       if (e.kind !== "unauthorized" && e.kind !== "rate_limited") toast(e.message);
     }),
@@ -533,6 +542,9 @@ function startTable() {
   });
   startHotkeys();
 }
+// Auto-claim (the bot engine, in the shared worker) and the history panels (www/autoclaim.js, www/history.js).
+const autoClaim = mountAutoClaim($("autoclaim"), { toast });
+const history = mountHistory($("history"));
 
 async function main() {
   // Config from the server that serves the page (the demo points it at its simulator).

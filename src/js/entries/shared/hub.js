@@ -11,9 +11,11 @@ const MAX_SESSIONS = 16;
 
 /**
  * A hub over `LpClient`; `receive(msg, send)` handles one tab message, `send` being how
- * to answer that tab.
+ * to answer that tab. `loadAutoClaim()` imports the auto-claim module (the bot engine),
+ * only when a tab first turns auto-claim on.
  */
-export function createHub(LpClient, ready) {
+export function createHub(LpClient, ready, loadAutoClaim) {
+  let autoClaims = null;
   /** signature → session; a session: { client, sig, tabs: Set, lastInit, lastState, claims } */
   const sessions = new Map();
   /** `${tab}/${ref}` → session */
@@ -46,6 +48,7 @@ export function createHub(LpClient, ready) {
     if (!s || !s.tabs.delete(key) || s.tabs.size) return;
     // The last tab left: the socket closes with it.
     sessions.delete(s.sig);
+    s.bot?.stop();
     s.client.close();
     s.client.free();
   }
@@ -85,14 +88,18 @@ export function createHub(LpClient, ready) {
     return r;
   }
 
-  function claim(s, id, how) {
+  function claim(s, id, how, by = "tab") {
     let p = s.claims.get(id);
     if (!p) {
-      // One claim per order per LP, whichever tab asks: every tab gets the same promise,
-      // and every tab of the session hears the outcome.
+      // One claim per order per LP, whichever tab (or the auto-claim bot) asks: every
+      // asker gets the same promise, and every tab of the session hears the outcome
+      // (with the claim's round trip, for the history's latency figures).
+      // The order as the book had it (a lost claim's answer carries none).
+      const order = s.client.openOrders().find((o) => o.id === id) ?? null;
+      const t0 = performance.now();
       p = s.client[how](id).then((r) => ours(s, id, r));
       s.claims.set(id, p);
-      p.then((r) => fanOut(s, "claim", toWire({ orderId: id, result: r })), () => s.claims.delete(id));
+      p.then((r) => fanOut(s, "claim", toWire({ orderId: id, result: r, ms: Math.round(performance.now() - t0), by, order })), () => s.claims.delete(id));
       if (s.claims.size > 1000) s.claims.delete(s.claims.keys().next().value);
     }
     return p;
@@ -130,6 +137,13 @@ export function createHub(LpClient, ready) {
         return c[method](args[0]);
       case "waitForStatus":
         return c.waitForStatus(args[0], args[1], args[2]);
+      case "autoClaim": {
+        // Nothing to load for a status question while no bot runs.
+        if (!s.bot && args[0]?.op !== "start") return { running: false };
+        autoClaims ??= loadAutoClaim();
+        const api = { claim: (id) => claim(s, id, "claim", "auto"), fanOut: (e, p) => fanOut(s, e, toWire(p)) };
+        return (await autoClaims).autoClaim(s, args[0], api);
+      }
       case "close":
         return detach(key);
       case "stats":
