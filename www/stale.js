@@ -4,12 +4,37 @@
 // threshold, a 429 pauses them; and one tab checks for every tab of the browser that
 // watches the same orders (a Web Lock per scope elects it; it tells the others what it
 // found over a BroadcastChannel), so eight tabs do not make eight times the look-ups.
+// What it found is also kept (localStorage, the newest KNOWN per scope): the shared book
+// still holds an order taken over HTTP, so a tab that opens, or gets the row, after the
+// message went out must still learn it — the checker never looks at that order again.
 
 const RATE = 4;
 const INFLIGHT = 2;
 const TICK_MS = 250;
 const PAUSE_AFTER_429_MS = 15000;
 const CHANNEL = "rampwire-dashboard/stale";
+const KNOWN = 500;
+const KNOWN_SLOT = "rampwire-dashboard/taken/";
+
+/** The orders found no longer open in `scope`: id -> { id, status, lp_id } | null (not found). */
+function readKnown(scope) {
+  try {
+    const list = JSON.parse(localStorage.getItem(KNOWN_SLOT + scope) ?? "[]");
+    return new Map(Array.isArray(list) ? list.filter((e) => Array.isArray(e) && Number.isSafeInteger(e[0])) : []);
+  } catch {
+    return new Map();
+  }
+}
+
+function writeKnown(scope, id, order) {
+  try {
+    const known = readKnown(scope);
+    known.delete(id);
+    known.set(id, order);
+    const list = [...known].slice(-KNOWN);
+    localStorage.setItem(KNOWN_SLOT + scope, JSON.stringify(list));
+  } catch { /* storage full or off: the BroadcastChannel message still went out */ }
+}
 
 /**
  * Starts the checker. `thresholdMs()`: how old a row must be (and how often it is looked at
@@ -26,6 +51,8 @@ export function startStaleChecks({ thresholdMs, rows, lookup, onTaken }) {
   let scope = null;
   let checking = false;
   let release = null;
+  /** Orders this tab took from the kept findings (each once). */
+  const applied = new Set();
   const bc = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL) : null;
   if (bc) bc.onmessage = (e) => {
     const m = e.data;
@@ -34,12 +61,30 @@ export function startStaleChecks({ thresholdMs, rows, lookup, onTaken }) {
 
   function found(id, order) {
     onTaken(id, order);
-    bc?.postMessage({ scope, id, order: order ? { id: order.id, status: order.status, lp_id: order.lp_id } : null });
+    const o = order ? { id: order.id, status: order.status, lp_id: order.lp_id } : null;
+    writeKnown(scope, id, o);
+    bc?.postMessage({ scope, id, order: o });
+  }
+
+  /** Open rows another tab's checker already found taken (this tab had no row then). */
+  function applyKnown() {
+    let known = null;
+    for (const r of rows()) {
+      if (r.state !== "open" || applied.has(r.order.id)) continue;
+      known ??= readKnown(scope);
+      if (known.size === 0) return;
+      if (!known.has(r.order.id)) continue;
+      // Once per order in this tab (onTaken may look the order up again: ours after all).
+      applied.add(r.order.id);
+      if (applied.size > KNOWN) applied.delete(applied.values().next().value);
+      onTaken(r.order.id, known.get(r.order.id));
+    }
   }
 
   function tick() {
     const now = Date.now();
     tokens = Math.min(RATE, tokens + (RATE * TICK_MS) / 1000);
+    if (scope !== null) applyKnown();
     if (!checking || now < pausedUntil) return;
     const limit = thresholdMs();
     const due = [];

@@ -189,6 +189,36 @@ test("blotter: orders taken over HTTP (never broadcast) are re-checked past the 
   }
 });
 
+test("blotter: a tab that gets a row after the checking tab found it taken shows it taken too (the shared book still has it)", async () => {
+  const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
+  try {
+    const a = await open(undefined, ctx);
+    await a.fill("#stale-after", "1");
+    await connect(a);
+    await a.mouse.move(1, 1);
+    const o = await sim.order({ currency: "KES", amount_fiat: 7100 });
+    await a.waitForSelector(`tr[data-id="${o.id}"]`);
+    // Another LP takes it over HTTP: no broadcast, so only a look-up can tell.
+    const r = await fetch(`${sim.base}/api/orders/${o.id}/claim`, { method: "POST", headers: { Authorization: `Bearer ${KEY2}`, "Content-Type": "application/json" }, body: "{}" });
+    assert.equal(r.status, 200);
+    const notOpen = (id) => !document.querySelector(`tr[data-id="${id}"][data-state=open]`);
+    await a.waitForFunction(notOpen, o.id, { timeout: 8000 });
+    // A tab opened now gets the order from the one client's book, still "open" there; the
+    // first tab, which checks for both, never looks at it again.
+    const still = await sim.order({ currency: "KES", amount_fiat: 7200 });
+    const b = await open(undefined, ctx);
+    await b.fill("#stale-after", "1");
+    await connect(b);
+    await b.mouse.move(1, 1);
+    // (Taken rows are struck through, then leave once the pointer is out: either is right.)
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.ok(await b.evaluate(notOpen, o.id), "the second tab shows the order taken elsewhere, not open with a live Claim");
+    assert.ok(await b.$(`tr[data-id="${still.id}"][data-state=open]`), "the second tab shows the book's open order");
+  } finally {
+    await ctx.close();
+  }
+});
+
 test("blotter: no page errors", () => {
   assert.deepEqual(pageErrors, []);
 });

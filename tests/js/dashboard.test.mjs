@@ -343,10 +343,11 @@ test("dashboard: the key is in no URL, no console line, no storage but the opted
   const errors = consoleLines.filter((l) => l.type === "error" && !expected.some((re) => re.test(l.text)));
   assert.deepEqual(errors, [], "no console errors");
   assert.deepEqual(pageErrors, [], "no uncaught page errors");
-  // localStorage holds the view's settings (filters, sort, alerts) only, never the key.
+  // localStorage holds the view's settings (filters, sort, alerts) and the ids of orders
+  // found taken (www/stale.js) only, never the key.
   const local = await a.evaluate(() => Object.entries(localStorage));
-  assert.deepEqual(local.map(([k]) => k), ["rampwire.dashboard.prefs"]);
-  assert.ok(!local[0][1].includes(KEY) && !local[0][1].includes(KEY2), local[0][1]);
+  assert.deepEqual(local.map(([k]) => k).filter((k) => !k.startsWith("rampwire-dashboard/taken/")), ["rampwire.dashboard.prefs"]);
+  for (const [k, v] of local) assert.ok(!v.includes(KEY) && !v.includes(KEY2) && !k.includes(KEY), v);
   assert.equal(await a.evaluate(() => sessionStorage.length), 0, "not remembered unless ticked");
   // Ticking "remember" keeps it in sessionStorage for this tab only.
   const p = await openPage();
