@@ -73,6 +73,9 @@ pub enum ReplayError {
     /// Two policies of one name (the report could not tell them apart).
     #[error("two policies are named {0}")]
     DuplicateName(String),
+    /// The JSON arguments of [`Replay::from_json`] are not readable.
+    #[error("replay arguments: {0}")]
+    Arguments(String),
 }
 
 impl ReplayError {
@@ -83,6 +86,7 @@ impl ReplayError {
             ReplayError::Policy { .. } => "policy",
             ReplayError::PolicyCount(_) => "policy_count",
             ReplayError::DuplicateName(_) => "duplicate_name",
+            ReplayError::Arguments(_) => "arguments",
         }
     }
 }
@@ -153,6 +157,46 @@ impl Replay {
             last_t: None,
             started: false,
         })
+    }
+
+    /// [`Replay::new`] from JSON (for a JS driver): `policies` is an array of
+    /// `{"name", "settings"}` (settings as `KEY=VALUE` text); `options` is
+    /// `{"file"?, "skipBad"?, "rttMs"?}` (or empty).
+    pub fn from_json(policies: &str, options: &str) -> Result<Replay, ReplayError> {
+        #[derive(serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct PolicyArg {
+            name: String,
+            settings: String,
+        }
+        #[derive(serde::Deserialize, Default)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        struct OptionsArg {
+            #[serde(default)]
+            file: Option<String>,
+            #[serde(default)]
+            skip_bad: bool,
+            #[serde(default)]
+            rtt_ms: Option<u64>,
+        }
+        let bad = |what: &str, e: serde_json::Error| ReplayError::Arguments(format!("{what}: {e}"));
+        let policies: Vec<PolicyArg> =
+            serde_json::from_str(policies).map_err(|e| bad("policies", e))?;
+        let options: OptionsArg = if options.trim().is_empty() {
+            OptionsArg::default()
+        } else {
+            serde_json::from_str(options).map_err(|e| bad("options", e))?
+        };
+        let policies: Vec<(String, String)> =
+            policies.into_iter().map(|p| (p.name, p.settings)).collect();
+        Replay::new(
+            &policies,
+            ReplayOptions {
+                file: options.file,
+                skip_bad: options.skip_bad,
+                rtt_ms: options.rtt_ms,
+            },
+        )
     }
 
     /// Feeds the next piece of the recording (any size; lines may straddle pieces).

@@ -25,9 +25,12 @@ export class BotDriver {
    * @param {object} [o.clientOptions] extra LpClientOptions (e.g. `WebSocket`)
    * @param {{ at: string, crash: () => void }} [o.fault] fault injection for tests: `crash()`
    *   right `before_persist:STATE` or `after_persist:STATE` of an entry in STATE
+   * @param {import("./recorder.mjs").RecordingWriter} [o.record] records the order stream
+   *   (frames, lookup answers, disconnections) for `rampwire-lp replay`
    */
-  constructor({ LpClient, BotEngine, settings, lpKey, store, log = () => {}, notify = () => {}, now = Date.now, clientOptions = {}, fault = null }) {
+  constructor({ LpClient, BotEngine, settings, lpKey, store, log = () => {}, notify = () => {}, now = Date.now, clientOptions = {}, fault = null, record = null }) {
     this.fault = fault;
+    this.record = record;
     this.LpClient = LpClient;
     this.engine = new BotEngine(settings);
     this.lpKey = lpKey;
@@ -164,7 +167,7 @@ export class BotDriver {
       case "claim":
         return this.claim(a.id, a.token);
       case "get_order":
-        return this.request((c) => c.getOrder(a.id), (order) => ({ type: "order_state", id: a.id, token: a.token, answer: { result: "order", body: order } }),
+        return this.request((c) => c.getOrder(a.id), (order) => (this.record?.state(this.now(), order), { type: "order_state", id: a.id, token: a.token, answer: { result: "order", body: order } }),
           (e) => ({ type: "order_state", id: a.id, token: a.token, answer: e.kind === "not_found" ? { result: "not_found" } : { result: "failed", ...failure(e) } }));
       case "fiat_sent":
         return this.request((c) => c.fiatSent(a.id), (order) => ({ type: "fiat_sent_outcome", id: a.id, token: a.token, outcome: { result: "order", body: order } }),
@@ -187,11 +190,20 @@ export class BotDriver {
       c.on("init", (i) => {
         this.enqueue({ type: "connected", lp_id: i.lpId });
         const at = this.now();
+        this.record?.init(at, i);
         for (const o of i.orders) this.enqueue({ type: "order", order: orderInfo(o, at) });
       }),
-      c.on("order", (o) => this.enqueue({ type: "order", order: orderInfo(o, this.now()) })),
-      c.on("order_taken", (e) => this.enqueue({ type: "order_taken", id: e.orderId })),
+      c.on("order", (o) => {
+        const at = this.now();
+        this.record?.newOrder(at, o);
+        this.enqueue({ type: "order", order: orderInfo(o, at) });
+      }),
+      c.on("order_taken", (e) => {
+        this.record?.orderTaken(this.now(), e.orderId);
+        this.enqueue({ type: "order_taken", id: e.orderId });
+      }),
       c.on("state", (s) => {
+        if (s.state === "reconnecting") this.record?.disconnected(this.now());
         if (s.state === "reconnecting") this.enqueue({ type: "disconnected", reason: s.reason?.message ?? null });
         if (s.state === "failed") this.enqueue(fatalOf(s.reason));
       }),
