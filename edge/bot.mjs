@@ -1,57 +1,137 @@
-// LpBot: the edge bot, a Durable Object that runs the bot engine (src/bot/, in wasm as
-// BotEngine) with one LpClient socket, its journal in the object's storage. The engine
-// decides everything (policy, journal, reconciliation); this file carries its actions out
-// on Workers: storage writes (durable before any later action: Durable Objects hold
-// outgoing requests until writes are confirmed, and we await each), the claim and lookup
-// requests, an alarm as the watchdog (outbound sockets cannot hibernate, and deploys or
-// evictions reset the object), JSON log lines for Workers Logs, and the operator API.
+// LpBot: one bot of the fleet, a Durable Object that runs the bot engine (src/bot/, in
+// wasm as BotEngine) with one LpClient socket, its journal in the object's storage. The
+// engine decides everything (policy, journal, reconciliation); this file carries its
+// actions out on Workers: storage writes (durable before any later action: Durable
+// Objects hold outgoing requests until writes are confirmed, and we await each), the claim
+// and lookup requests, an alarm as the watchdog (outbound sockets cannot hibernate, and
+// deploys or evictions reset the object), and the bot's operator API. What the edge adds
+// (log lines, metrics, alerts) is read off the engine's inputs and actions (tap.mjs).
+//
+// A bot is its config (config.mjs: the name of its key's secret binding, its policy),
+// stored in the object, so after any reset the object starts the bot again by itself.
 import { DurableObject } from "cloudflare:workers";
 import { LpClient, BotEngine } from "rampwire-lp/bot";
 import { BotDriver } from "rampwire-lp/driver";
+import { refusal } from "./auth.mjs";
+import { ConfigError, DEFAULT_BOT, MAX_CONFIG_BYTES, defaultConfig, edgeSettings, parseConfig, settingsText } from "./config.mjs";
+import { makeLogger } from "./log.mjs";
+import { BotMetrics } from "./metrics.mjs";
+import { Alerts } from "./alerts.mjs";
+import { BotTap } from "./tap.mjs";
+import { ENTRY, entryKey, claimsPage } from "./history.mjs";
+import { locate } from "./placement.mjs";
 
-/** Storage keys: entries by zero-padded id (listed in id order), mode records by seq. */
-const ENTRY = "e:";
+/** Storage keys: mode records by seq, and the bot's config. */
 const MODE = "m:";
-const entryKey = (id) => `${ENTRY}${String(id).padStart(16, "0")}`;
 const modeKey = (seq) => `${MODE}${String(seq).padStart(12, "0")}`;
-/** Entries per page of `GET /claims`. */
-const PAGE = 100;
+const CONFIG = "config";
+/** The setup error last alerted. */
+const ALERTED_SETUP = "alerted_setup";
+/** How long a reconfiguration or removal waits for requests under way. */
+const DRAIN_MS = 3000;
+/** The header the Worker names the bot in (the object serves one bot). */
+export const BOT_HEADER = "x-lp-bot";
 
-/** The settings text from the environment: the engine's setting names only (secrets never). */
-function settingsFrom(env) {
-  return BotEngine.settingKeys()
-    .filter((k) => typeof env[k] === "string" && env[k] !== "")
-    .map((k) => `${k}=${String(env[k]).replace(/[\r\n]/g, " ")}`)
-    .join("\n");
-}
+/** The bot driver, with the edge's tap on every input and action. */
+class TappedDriver extends BotDriver {
+  constructor(options, tap) {
+    super(options);
+    this.tap = tap;
+  }
 
-/** A one-line JSON log (Workers Logs, `wrangler tail`); never holds the key. */
-function log(line) {
-  const level = line.level === "error" ? "error" : line.level === "warn" ? "warn" : "log";
-  console[level](JSON.stringify({ t: new Date().toISOString(), ...line }));
+  enqueue(make) {
+    return super.enqueue(async () => {
+      const input = typeof make === "function" ? await make() : make;
+      if (input !== undefined) this.tap.input(input);
+      return input;
+    });
+  }
+
+  act(a) {
+    this.tap.action(a);
+    return super.act(a);
+  }
+
+  async carryOut(json) {
+    await super.carryOut(json);
+    this.tap.settled();
+  }
 }
 
 export class LpBot extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    this.setupError = null;
-    const settings = settingsFrom(env);
+    /** The running bot, or null before its config is known. */
+    this.bot = null;
+    this.placement = { colo: "unknown", source: "not asked yet" };
+    // Memory is lost on every reset: the stored config starts the bot before any request.
+    ctx.blockConcurrencyWhile(async () => {
+      const config = await ctx.storage.get(CONFIG);
+      if (config !== undefined) await this.boot(config);
+    });
+  }
+
+  /** Starts the bot of `config`: its log, metrics, alerts, then the engine on the journal. */
+  async boot(config) {
+    const env = this.env;
+    const edge = edgeSettings(config, env);
+    const key = env[config.key_secret];
+    const log = makeLogger({ bot: config.name, level: edge.LOG_LEVEL, secrets: [key, env.OPERATOR_TOKEN, env.ALERT_WEBHOOK_URL, env.ALERT_WEBHOOK_SECRET] });
+    const metrics = new BotMetrics({ bot: config.name, analytics: env.BOT_ANALYTICS ?? null, log });
+    const alerts = new Alerts({ bot: config.name, env, log, retryMs: edge.ALERT_RETRY_MS, maxAttempts: edge.ALERT_MAX_ATTEMPTS, onDelivered: (ok) => metrics.count(ok ? "alerts_sent" : "alerts_failed") });
+    const settings = settingsText(config, env, BotEngine.settingKeys());
+    let setupError = null;
     const bad = BotEngine.checkSettings(settings);
-    if (bad !== undefined) this.setupError = JSON.parse(bad).message ?? bad;
-    else if (!env.LP_KEY) this.setupError = "the LP_KEY secret is not set (wrangler secret put LP_KEY)";
-    this.driver = new BotDriver({
+    if (bad !== undefined) setupError = JSON.parse(bad).message ?? bad;
+    else if (typeof key !== "string" || key === "") setupError = `the ${config.key_secret} secret is not set (wrangler secret put ${config.key_secret})`;
+    const bot = { config, log, metrics, alerts, setupError, driver: null, tap: null, watchdogMs: 30_000 };
+    this.bot = bot;
+    if (setupError !== null) {
+      log({ level: "error", event: "setup_error", reason: setupError });
+      // Alerted once per distinct error, not at every wake-up of the object.
+      if ((await this.ctx.storage.get(ALERTED_SETUP)) !== setupError) {
+        alerts.send("stopped", { reason: setupError, setting: true });
+        await this.ctx.storage.put(ALERTED_SETUP, setupError);
+      }
+      return;
+    }
+    const tap = new BotTap({ metrics, alerts, log, status: () => driver.status(), disconnectedAlertMs: edge.ALERT_DISCONNECTED_MS });
+    const driver = new TappedDriver({
       LpClient,
       BotEngine,
       settings,
-      lpKey: env.LP_KEY ?? "",
+      lpKey: key,
       store: this.store(),
       log,
       notify: (notice) => log({ level: notice.kind === "stopped" ? "error" : "info", event: "notice", ...notice }),
+    }, tap);
+    await this.ctx.storage.delete(ALERTED_SETUP);
+    bot.driver = driver;
+    bot.tap = tap;
+    bot.watchdogMs = driver.engine.watchdogMs();
+    log({ level: "info", event: "bot_started", key_secret: config.key_secret, location_hint: config.location_hint, policy: config.settings === null ? "[vars]" : "config" });
+    this.locate(log);
+    await driver.start();
+    await this.armWatchdog();
+  }
+
+  /** The object's colo, asked once per start (not awaited: it never holds the bot). */
+  locate(log) {
+    locate(this.env).then((p) => {
+      this.placement = p;
+      log({ level: "info", event: "placement", colo: p.colo, source: p.source, location_hint: this.bot?.config.location_hint });
     });
-    this.watchdogMs = this.driver.engine.watchdogMs();
-    // Memory is lost on every reset: load the journal and start before any request.
-    this.started = this.setupError === null ? this.driver.start() : Promise.resolve();
-    ctx.blockConcurrencyWhile(() => this.started.then(() => this.armWatchdog()));
+  }
+
+  /** Stops the running bot (requests under way report first, up to DRAIN_MS). */
+  async shutdown() {
+    const bot = this.bot;
+    if (bot === null) return;
+    this.bot = null;
+    bot.tap?.close();
+    bot.alerts.close();
+    await bot.driver?.drain(DRAIN_MS);
+    bot.driver?.stop();
   }
 
   /** The journal store over Durable Object storage. */
@@ -69,100 +149,142 @@ export class LpBot extends DurableObject {
     };
   }
 
+  /**
+   * Whether the watchdog must run: a running bot that is neither paused nor stopped, or
+   * any bot with claims still open (their reconciliation). The others sleep (no cost).
+   */
+  wantsAlarm() {
+    const d = this.bot?.driver;
+    if (!d || d.stopped) return false;
+    const s = d.status();
+    return s.non_final > 0 || (s.state !== "stopped" && !s.paused);
+  }
+
   /** The alarm keeps the bot running across evictions; armed only if not armed already. */
   async armWatchdog() {
-    if (this.setupError !== null) return;
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.watchdogMs);
+    if (!this.wantsAlarm()) return;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + this.bot.watchdogMs);
   }
 
   async alarm() {
-    await this.started;
-    await this.driver.tick();
-    await this.ctx.storage.setAlarm(Date.now() + this.watchdogMs);
+    const bot = this.bot;
+    if (bot === null || bot.driver === null) return;
+    bot.log({ level: "debug", event: "watchdog" });
+    await bot.driver.tick();
+    bot.tap.checkDisconnected();
+    if (this.wantsAlarm()) await this.ctx.storage.setAlarm(Date.now() + bot.watchdogMs);
+  }
+
+  /** The default bot's config is adopted at its first call (a single-bot setup needs no PUT). */
+  async ensure(name) {
+    if (this.bot !== null || name !== DEFAULT_BOT) return this.bot !== null;
+    await this.ctx.blockConcurrencyWhile(async () => {
+      if (this.bot !== null) return;
+      const config = defaultConfig(this.env);
+      await this.ctx.storage.put(CONFIG, config);
+      await this.boot(config);
+    });
+    return true;
   }
 
   /** RPC for the Worker's cron trigger: wakes the object (and so the bot) after a reset. */
-  async kick() {
-    await this.started;
+  async kick(name = DEFAULT_BOT) {
+    if (!(await this.ensure(name))) return null;
     await this.armWatchdog();
-    return this.status();
+    return this.brief();
+  }
+
+  /** RPC for `GET /bots`: the bot in a line. */
+  async brief() {
+    const s = this.status();
+    return { name: s.bot, state: s.state, connected: s.connected ?? false, mode: s.mode ?? null, open_claims: s.open_claims ?? 0, colo: s.colo, setupError: s.setupError };
   }
 
   status() {
-    if (this.setupError !== null) return { state: "stopped", setupError: this.setupError };
+    const bot = this.bot;
+    if (bot === null) return { state: "unconfigured", setupError: "no config: PUT /bots/{name}" };
+    const placement = { bot: bot.config.name, location_hint: bot.config.location_hint, colo: this.placement.colo, colo_source: this.placement.source, claim_rtt_ms: bot.metrics.rtt.summary(), discovery_to_claim_ms: bot.metrics.discovery.summary() };
+    if (bot.setupError !== null) return { state: "stopped", setupError: bot.setupError, ...placement };
     try {
-      return { ...this.driver.status(), setupError: null };
+      return { ...bot.driver.status(), setupError: null, ...placement };
     } catch (e) {
-      return { state: "error", setupError: String(e?.message ?? e) };
+      return { state: "error", setupError: String(e?.message ?? e), ...placement };
     }
   }
 
-  /** `GET /claims?state=&since=&cursor=&limit=&format=csv`: the journal, oldest id first. */
-  async claims(url) {
-    const state = url.searchParams.get("state");
-    const since = Number(url.searchParams.get("since") ?? 0);
-    const cursor = url.searchParams.get("cursor");
-    const limit = Math.min(Math.max(Number(url.searchParams.get("limit") ?? PAGE) || PAGE, 1), 1000);
-    const page = [];
-    let next = null;
-    const opts = { prefix: ENTRY, limit: 1000 };
-    if (cursor !== null) opts.startAfter = entryKey(Number(cursor));
-    for (;;) {
-      const batch = await this.ctx.storage.list(opts);
-      for (const [key, e] of batch) {
-        opts.startAfter = key;
-        if ((state && e.state !== state) || (since && (e.updated_at ?? 0) < since)) continue;
-        page.push(e);
-        if (page.length === limit) {
-          next = String(e.id);
-          break;
-        }
+  metrics() {
+    const s = this.status();
+    const gauges = { up: s.state === "stopped" || s.state === "error" ? 0 : 1, connected: s.connected ? 1 : 0, paused: s.paused ? 1 : 0, open_claims: s.open_claims, max_open_claims: s.max_open_claims, non_final: s.non_final, journal_entries: s.journal_entries };
+    return new Response(this.bot.metrics.prometheus(gauges), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } });
+  }
+
+  /** `PUT /config` (the Worker's `PUT /bots/{name}`): checks, stores, (re)starts. */
+  async configure(name, request) {
+    const text = await request.text();
+    if (text.length > MAX_CONFIG_BYTES) return Response.json({ error: `the body is over ${MAX_CONFIG_BYTES} bytes` }, { status: 413 });
+    let config;
+    try {
+      let body;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new ConfigError("the body is not JSON");
       }
-      if (next !== null || batch.size < opts.limit) break;
+      config = parseConfig(name, body, this.env, BotEngine.settingKeys());
+      const bad = BotEngine.checkSettings(settingsText(config, this.env, BotEngine.settingKeys()));
+      if (bad !== undefined) throw new ConfigError(JSON.parse(bad).message ?? bad);
+    } catch (e) {
+      if (e instanceof ConfigError) return Response.json({ error: e.message }, { status: 400 });
+      throw e;
     }
-    if (url.searchParams.get("format") === "csv") {
-      const cols = ["id", "mode", "state", "currency", "amount_fiat", "amount_usd", "seen_at", "claim_started_at", "updated_at", "final_at", "owner", "error"];
-      const cell = (v) => (v === null || v === undefined ? "" : /[",\n]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(typeof v === "object" ? JSON.stringify(v) : v));
-      const body = [cols.join(","), ...page.map((e) => cols.map((c) => cell(e[c])).join(","))].join("\n") + "\n";
-      return new Response(body, { headers: { "content-type": "text/csv", ...(next ? { "x-next-cursor": next } : {}) } });
-    }
-    return Response.json({ entries: page, next });
+    const created = this.bot === null;
+    await this.ctx.blockConcurrencyWhile(async () => {
+      await this.shutdown();
+      await this.ctx.storage.put(CONFIG, config);
+      await this.boot(config);
+    });
+    this.bot.log({ level: "info", event: created ? "bot_created" : "bot_reconfigured", key_secret: config.key_secret, location_hint: config.location_hint, settings: Object.keys(config.settings) });
+    return Response.json(this.status(), { status: created ? 201 : 200 });
+  }
+
+  /** `DELETE /config`: stops the bot and forgets its config (not while claims are open; the journal stays). */
+  async remove() {
+    const s = this.status();
+    if ((s.non_final ?? 0) > 0) return Response.json({ error: `${s.non_final} claims are not final yet: settle them first`, ...s }, { status: 409 });
+    await this.ctx.blockConcurrencyWhile(async () => {
+      await this.shutdown();
+      await this.ctx.storage.delete(CONFIG);
+      await this.ctx.storage.deleteAlarm();
+    });
+    return Response.json({ removed: true });
   }
 
   async fetch(request) {
-    if (!this.env.OPERATOR_TOKEN) return Response.json({ error: "the OPERATOR_TOKEN secret is not set" }, { status: 503 });
-    if (!(await tokenMatches(request, this.env.OPERATOR_TOKEN))) {
-      return Response.json({ error: "unauthorized" }, { status: 401, headers: { "www-authenticate": "Bearer" } });
-    }
-    await this.started;
+    const denied = await refusal(request, this.env);
+    if (denied !== null) return denied;
+    const name = request.headers.get(BOT_HEADER) ?? DEFAULT_BOT;
     const url = new URL(request.url);
     const route = `${request.method} ${url.pathname}`;
+    if (route === "PUT /config") return this.configure(name, request);
+    if (!(await this.ensure(name))) return Response.json({ error: `no bot named ${name} (PUT /bots/${name} makes it)` }, { status: 404 });
+    if (route === "DELETE /config") return this.remove();
     if (route === "GET /status") return Response.json(this.status());
-    if (route === "GET /summary") return Response.json(this.setupError === null ? this.driver.summary() : this.status());
-    if (route === "GET /claims") return this.claims(url);
+    if (route === "GET /metrics") return this.metrics();
+    const bot = this.bot;
+    if (route === "GET /summary") return Response.json(bot.setupError === null ? bot.driver.summary() : this.status());
+    if (route === "GET /claims") return claimsPage(this.ctx.storage, url);
     const commands = { "POST /pause": "pause", "POST /resume": "resume", "POST /go-live": "go_live", "POST /go-dry-run": "go_dry_run" };
-    if (route in commands && this.setupError === null) {
-      await this.driver.command(commands[route]);
-      return Response.json(this.status());
-    }
     const m = /^POST \/claims\/(\d{1,15})\/(fiat-sent|release)$/.exec(route);
-    if (m && this.setupError === null) {
-      await this.driver.command(m[2] === "fiat-sent" ? "fiat_sent" : "release", Number(m[1]));
+    if ((route in commands || m) && bot.setupError !== null) return Response.json(this.status(), { status: 409 });
+    if (route in commands) {
+      await bot.driver.command(commands[route]);
+      await this.armWatchdog();
       return Response.json(this.status());
     }
-    if (this.setupError !== null && (route in commands || m)) return Response.json(this.status(), { status: 409 });
+    if (m) {
+      await bot.driver.command(m[2] === "fiat-sent" ? "fiat_sent" : "release", Number(m[1]));
+      return Response.json(this.status());
+    }
     return Response.json({ error: "not found" }, { status: 404 });
   }
-}
-
-/** `Authorization: Bearer <token>` (the scheme required), compared in constant time. */
-async function tokenMatches(request, expected) {
-  const m = /^Bearer ([^\s]+)$/.exec(request.headers.get("authorization") ?? "");
-  if (m === null) return false;
-  const enc = new TextEncoder();
-  const [a, b] = await Promise.all([
-    crypto.subtle.digest("SHA-256", enc.encode(m[1])),
-    crypto.subtle.digest("SHA-256", enc.encode(expected)),
-  ]);
-  return crypto.subtle.timingSafeEqual(a, b);
 }

@@ -10,7 +10,9 @@
 //                       bundles work; node.mjs re-exports node.cjs (one instance)
 //   inline.js           esbuild, dev servers, unknown runtimes: the .wasm inlined (deflate-raw)
 //   edge/               `rampwire-lp/edge`: the Workers bot (edge/bot.mjs) and its policy
-import { readFileSync, writeFileSync, copyFileSync, existsSync, rmSync, mkdirSync } from "node:fs";
+//   shared.js           `rampwire-lp/shared`: LpClient's API for many tabs, backed by
+//   shared-worker.js    the one client in a SharedWorker (or a leader tab's Worker)
+import { readFileSync, writeFileSync, copyFileSync, existsSync, rmSync, mkdirSync, readdirSync } from "node:fs";
 import { brotliCompressSync, constants as zc } from "node:zlib";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -66,12 +68,15 @@ const internal = {
   },
 };
 const outputs = [
-  // [source, output, format, bundle (else the sibling files stay imports), defines]
+  // [source, output, format, bundle (true: all; "local": its own helper files, the
+  //  package's entries stay imports; false: the sibling files stay imports), defines]
   ["core.js", "rampwire_lp.js", "esm", true, {}],
   ["workerd.js", "workerd.js", "esm", false, {}],
   ["inline.js", "inline.js", "esm", false, { WASM_DEFLATE_BASE64: JSON.stringify(deflated.toString("base64")) }],
   ["node.js", "node.cjs", "cjs", true, { WASM_BROTLI_BASE64: JSON.stringify(brotli.toString("base64")), "import.meta.url": "undefined" }],
   ["node.mjs", "node.mjs", "esm", false, {}],
+  ["shared.js", "shared.js", "esm", "local", {}],
+  ["shared-worker.js", "shared-worker.js", "esm", "local", {}],
 ];
 const results = [];
 for (const [source, output, format, bundle, define] of outputs) {
@@ -83,8 +88,8 @@ for (const [source, output, format, bundle, define] of outputs) {
     platform: format === "cjs" ? "node" : "neutral",
     target: "es2022",
     define,
-    plugins: bundle ? [internal] : [],
-    external: bundle ? ["node:*"] : ["./*"],
+    plugins: bundle === true ? [internal] : [],
+    external: bundle === true ? ["node:*"] : bundle === "local" ? ["./rampwire_lp.js", "./inline.js"] : ["./*"],
     sourcemap: "external",
     sourcesContent: true,
     legalComments: "none",
@@ -92,7 +97,7 @@ for (const [source, output, format, bundle, define] of outputs) {
     outfile: pkg(output),
   });
   let js = r.outputFiles.find((f) => f.path.endsWith(output)).text;
-  if (bundle) {
+  if (bundle === true) {
     // esbuild hoists `class LpClient` into `var LpClient = class {`, whose name is only
     // inferred from the binding: a user's bundler that renames the binding (esbuild's
     // LpClient2) renames the class. Named class expressions keep their names.
@@ -167,7 +172,10 @@ for (const [from, to] of [['from "rampwire-lp/bot";', 'from "../bot/workerd.js";
   bot = bot.replace(from, to);
 }
 writeFileSync(pkg("edge/index.js"), bot);
+// Its modules (config, log, metrics, alerts, history, ...) beside it, as they are.
+for (const f of readdirSync("edge")) if (f.endsWith(".mjs") && f !== "bot.mjs" && f !== "worker.mjs") copyFileSync(`edge/${f}`, pkg(`edge/${f}`));
 copyFileSync(`${ENTRIES}/edge.d.ts`, pkg("edge/index.d.ts"));
+copyFileSync(`${ENTRIES}/shared.d.ts`, pkg("shared.d.ts"));
 
 // 6. package.json: conditional exports, `workerd` first (wrangler resolves
 //    workerd → worker → browser in the order of the keys). Types sit in each leaf: a
@@ -208,6 +216,10 @@ const manifest = {
     },
     "./slim": { types: esmTypes, default: "./rampwire_lp.js" },
     "./rampwire_lp_bg.wasm": { types: "./rampwire_lp_bg.wasm.d.ts", default: "./rampwire_lp_bg.wasm" },
+    // Many tabs, one socket: the client in a SharedWorker (the worker is its own file so
+    // bundlers emit it from `new URL("./shared-worker.js", import.meta.url)`).
+    "./shared": { types: "./shared.d.ts", default: "./shared.js" },
+    "./shared-worker.js": "./shared-worker.js",
     "./edge": { types: "./edge/index.d.ts", workerd: "./edge/index.js", default: "./edge/index.js" },
     // The bot build: LpClient and BotEngine in one module (only bots load the engine).
     "./bot": { workerd: "./bot/workerd.js", node: "./bot/node.mjs", default: "./bot/rampwire_lp_bot.js" },

@@ -1,9 +1,12 @@
 // The operator dashboard: watches orders through LpClient, claims over HTTP, and walks
 // each won order through payee → fiat sent → completed. Plain ES module, no build step.
+// It uses `rampwire-lp/shared`: every tab of the browser shares one socket per key (the
+// provider caps 5), one book, and one claim per order.
 // The key lives in memory (or sessionStorage when the operator asks); it is never logged,
 // never put in a URL, never in localStorage.
 
-import init, { LpClient } from "./pkg/rampwire_lp.js";
+import init, { LpClient } from "./pkg/shared.js";
+import { saveClaim, loadClaims, onClaimChange } from "./claims-store.js";
 
 const $ = (id) => document.getElementById(id);
 const KEY_SLOT = "rampwire.lpKey";
@@ -19,15 +22,18 @@ const ui = {
   badge: $("badge"), rows: $("order-rows"), empty: $("orders-empty"), count: $("order-count"),
   filterCurrency: $("filter-currency"), filterMax: $("filter-max"),
   claims: $("claim-list"), claimsEmpty: $("claims-empty"), toasts: $("toasts"),
+  keyError: $("key-error"), ordersTitle: $("orders-title"),
 };
 
 let client = null;
 let offs = [];
 /** id → { order, arrivedAt, delayMs, tr, outcome } */
 const rows = new Map();
-/** id → { li, status } */
+/** id → the claim card's parts (see showClaim) */
 const claims = new Map();
 let countdown = null;
+/** The claim card whose Fiat sent button last had focus (for hotkeys). */
+let lastClaimCard = null;
 
 // ---- formatting -----------------------------------------------------------------
 
@@ -38,7 +44,8 @@ const money = (n) => {
     return String(n);
   }
 };
-const usd = (n) => "$" + (Math.round(n * 100) / 100).toFixed(2);
+const USD = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
+const usd = (n) => (Number.isFinite(n) ? USD.format(n) : "—");
 function age(ms) {
   const s = Math.max(0, Math.floor(ms / 1000));
   if (s < 60) return `${s}s`;
@@ -143,10 +150,10 @@ function applyFilters() {
 
 function makeRow(o, arrivedAt, delayMs, fresh) {
   const claimBtn = el("button", { type: "button", class: "claim", text: "Claim", "aria-label": `Claim order ${o.id}` });
-  const outcome = el("span", { class: "outcome", role: "status" });
+  const outcome = el("span", { class: "outcome", role: "status", tabindex: "-1" });
   const tr = el("tr", { "data-id": String(o.id) },
-    el("td", { text: `#${o.id}` }),
-    el("td", { class: "num", text: money(o.amount_fiat) }),
+    el("td", {}, `#${o.id}`, ...(fresh ? [el("span", { class: "new-mark", text: "New" })] : [])),
+    el("td", { class: "num amount", text: money(o.amount_fiat), "data-cur": o.currency }),
     el("td", { text: o.currency }),
     el("td", { class: "num", text: usd(o.amount_usd) }),
     el("td", { text: `${o.crypto_symbol.toUpperCase()} · ${o.crypto_chain}` }),
@@ -156,7 +163,7 @@ function makeRow(o, arrivedAt, delayMs, fresh) {
   );
   if (fresh) {
     tr.classList.add("fresh");
-    setTimeout(() => tr.classList.remove("fresh"), 3000);
+    setTimeout(() => { tr.classList.remove("fresh"); tr.querySelector(".new-mark")?.remove(); }, 10000);
   }
   claimBtn.addEventListener("click", () => claim(o.id));
   return { order: o, arrivedAt, delayMs, tr, outcome: null };
@@ -183,12 +190,21 @@ function removeOrder(id) {
   if (r.outcome) {
     // The operator is looking at the outcome of their own click: let it show first.
     r.leaving = true;
-    setTimeout(() => { r.tr.remove(); rows.delete(id); applyFilters(); }, OUTCOME_MS);
+    setTimeout(() => dropRow(r), OUTCOME_MS);
     return;
   }
+  dropRow(r);
+}
+
+/** Takes a row out; focus inside it moves to the next row's Claim (or the table's title). */
+function dropRow(r) {
+  const focused = r.tr.contains(document.activeElement);
+  let next = r.tr.nextElementSibling;
+  while (next && (next.hidden || !next.querySelector("button.claim:not([hidden])"))) next = next.nextElementSibling;
   r.tr.remove();
-  rows.delete(id);
+  rows.delete(r.order.id);
   applyFilters();
+  if (focused) (next?.querySelector("button.claim") ?? ui.ordersTitle).focus();
 }
 
 function resetTable(orders) {
@@ -213,92 +229,250 @@ function showOutcome(id, text, cls) {
   if (!r) return;
   r.outcome = cls;
   const btn = r.tr.querySelector("button.claim");
+  const hadFocus = document.activeElement === btn;
   btn.hidden = true;
   const span = r.tr.querySelector(".outcome");
   span.textContent = text;
   span.className = `outcome ${cls}`;
+  if (hadFocus) span.focus();
 }
 
 // ---- claims --------------------------------------------------------------------------
 
 async function claim(id) {
   const r = rows.get(id);
-  if (!client || !r) return;
+  if (!client || !r || r.outcome === "pending") return;
   const btn = r.tr.querySelector("button.claim");
-  btn.disabled = true;
+  // aria-disabled, not disabled: a disabled button drops the keyboard focus to <body>.
+  btn.setAttribute("aria-disabled", "true");
   btn.textContent = "Claiming…";
   // The client drops the order from its book as the answer lands: keep the row for the outcome.
   r.outcome = "pending";
   try {
-    const res = await client.claim(id);
-    if (res.status === "claimed") {
-      showOutcome(id, "Won ✓", "won");
-      addClaim(id, res.order ?? r.order);
-    } else {
-      showOutcome(id, "Lost to another LP", "lost");
-    }
-    removeOrder(id);
+    claimSettled(id, await client.claim(id));
   } catch (e) {
     r.outcome = null;
-    btn.disabled = false;
+    btn.removeAttribute("aria-disabled");
     btn.textContent = "Claim";
     toast(`Claim of #${id} failed: ${e.message}`);
   }
 }
 
-function addClaim(id, order) {
-  if (claims.has(id)) return;
-  const status = el("span", { class: "status", text: order.status ?? "claimed" });
-  const payee = el("dl", { class: "payee" }, el("dt", { text: "Payee" }), el("dd", { text: "loading…" }));
-  const sent = el("button", { type: "button", class: "primary", text: "Fiat sent", "aria-label": `Mark fiat sent for order ${id}` });
-  const li = el("li", { class: "claim-card", "data-id": String(id) },
-    el("div", { class: "claim-head" },
-      el("strong", { text: `#${id}` }),
-      el("span", { text: `${money(order.amount_fiat)} ${order.currency}` }),
-      status),
-    payee,
-    el("div", { class: "actions" }, sent));
-  ui.claims.prepend(li);
-  ui.claimsEmpty.hidden = true;
-  claims.set(id, { li, status });
-  sent.addEventListener("click", () => fiatSent(id, sent, status));
-  loadPayee(id, payee);
+/** A claim's outcome, from this tab's click or another tab's (same LP). */
+function claimSettled(id, res) {
+  const r = rows.get(id);
+  if (res.status === "claimed") {
+    if (r) showOutcome(id, "Won ✓", "won");
+    addClaim(id, res.order ?? r?.order);
+  } else if (r && r.outcome === "pending") {
+    showOutcome(id, "Lost to another LP", "lost");
+  }
+  if (r) removeOrder(id);
 }
 
-async function loadPayee(id, dl) {
+// ---- the claims queue: won orders, kept in IndexedDB per LP, "to pay" first --------------
+
+const STATUS_TEXT = { claimed: "To pay", fiat_sent: "Fiat sent, awaiting completion", completed: "Completed", expired: "Expired", cancelled: "Cancelled" };
+const RANK = { claimed: 0, fiat_sent: 1, completed: 2 };
+/** Payee look-up retries: 1 s, 2 s, 4 s… up to 30 s apart, at most 8 tries before a Retry button. */
+const PAYEE_TRIES = 8;
+
+/** `{ origin, lp }` of the LP whose claims are shown (from the server's init / claim answer). */
+let owner = null;
+/** The key the shown claims were won with, compared in memory only (a new key clears them). */
+let ownerKey = null;
+
+/** The LP the connected client belongs to, once known; loads its saved claims the first time. */
+async function adoptOwner(lp) {
+  if (lp == null || !client) return;
+  const origin = originOf(ui.api.value);
+  if (owner?.lp === lp && owner.origin === origin) {
+    // The same LP again (after a Disconnect or a drop): the cards work with this client.
+    for (const c of claims.values()) if (c.client !== client) { c.client = client; loadPayee(c, 0); }
+    return;
+  }
+  clearClaims();
+  const mine = client;
+  owner = { origin, lp };
+  let saved = [];
+  try {
+    saved = await loadClaims(owner.origin, lp);
+  } catch (e) {
+    toast(`Saved claims could not be read: ${e.message}`);
+  }
+  if (client !== mine) return;
+  for (const rec of saved) showClaim(rec);
+}
+
+function addClaim(id, order) {
+  if (!order || claims.has(id)) return;
+  const lp = order.lp_id ?? client?.lpId;
+  if (owner === null && lp != null) owner = { origin: originOf(ui.api.value), lp };
+  const rec = { origin: owner?.origin, lp: owner?.lp, id, amount_fiat: order.amount_fiat, currency: order.currency, amount_usd: order.amount_usd, status: "claimed", claimedAt: Date.now() };
+  persist(rec);
+  showClaim(rec);
+}
+
+function persist(rec) {
+  if (rec.origin == null || rec.lp == null) return;
+  saveClaim(rec).catch((e) => toast(`Claim #${rec.id} could not be saved: ${e.message}`));
+}
+
+function copyButton(label, value) {
+  const b = el("button", { type: "button", class: "copy", text: "Copy", "aria-label": `Copy ${label}` });
+  b.addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText(value);
+      b.textContent = "Copied";
+      setTimeout(() => (b.textContent = "Copy"), 1500);
+    } catch {
+      toast(`Copy failed: select the ${label} and copy it by hand.`);
+    }
+  });
+  return b;
+}
+
+function showClaim(rec) {
+  if (claims.has(rec.id)) return;
+  const id = rec.id;
+  const status = el("span", { class: "status" });
+  const head = el("strong", { text: `#${id}`, tabindex: "-1" });
+  const payee = el("dl", { class: "payee" }, el("dt", { text: "Payee" }), el("dd", { text: "loading…" }));
+  const sent = el("button", { type: "button", class: "primary", text: "Fiat sent", "aria-label": `Mark fiat sent for order ${id}`, disabled: "" });
+  const confirmBox = el("div", { class: "confirm", hidden: "", role: "group", "aria-label": `Confirm fiat sent for order ${id}` });
+  const li = el("li", { class: "claim-card", "data-id": String(id) },
+    el("div", { class: "claim-head" }, head, el("span", { text: `${money(rec.amount_fiat)} ${rec.currency}` }), status),
+    payee,
+    el("div", { class: "actions" }, sent),
+    confirmBox);
+  const c = { rec, li, status, head, payee, sent, confirmBox, order: null, client };
+  sent.addEventListener("focus", () => (lastClaimCard = c));
+  claims.set(id, c);
+  ui.claimsEmpty.hidden = true;
+  setClaimStatus(c, rec.status);
+  sent.addEventListener("click", () => askFiatSent(c));
+  loadPayee(c, 0);
+}
+
+/** Another tab changed a claim's state (fiat sent, completed): show it here too. */
+onClaimChange((m) => {
+  const c = claims.get(m.id);
+  if (c && owner && m.origin === owner.origin && m.lp === owner.lp && c.rec.status !== m.status) {
+    c.rec.status = m.status;
+    setClaimStatus(c, m.status);
+  }
+});
+
+function setClaimStatus(c, st) {
+  c.status.textContent = STATUS_TEXT[st] ?? st;
+  c.status.className = `status status-${st}`;
+  c.li.dataset.status = st;
+  c.sent.hidden = st !== "claimed";
+  c.confirmBox.hidden ||= st !== "claimed";
+  if (c.rec.status !== st) {
+    c.rec.status = st;
+    persist(c.rec);
+  }
+  sortClaims();
+}
+
+/** "To pay" first, then awaiting completion, then finished; newest first within each. */
+function sortClaims() {
+  const list = [...claims.values()].sort((a, b) => (RANK[a.rec.status] ?? 3) - (RANK[b.rec.status] ?? 3) || b.rec.claimedAt - a.rec.claimedAt);
+  list.forEach((c, i) => {
+    if (ui.claims.children[i] !== c.li) ui.claims.insertBefore(c.li, ui.claims.children[i] ?? null);
+  });
+}
+
+async function loadPayee(c, tries) {
+  const id = c.rec.id;
+  if (client !== c.client || !client) return;
   try {
     const o = await client.getOrder(id);
-    dl.replaceChildren();
+    if (claims.get(id) !== c) return;
+    c.order = o;
+    c.payee.replaceChildren();
     const p = o.payee ?? {};
-    for (const [k, v] of [["Name", p.name], ["Account", p.account], ["Rail", p.rail], ["Send", `${money(o.amount_fiat)} ${o.currency}`], ["Receive at", o.lp_receive_address]]) {
-      if (v) dl.append(el("dt", { text: k }), el("dd", { text: String(v) }));
+    const send = `${money(o.amount_fiat)} ${o.currency}`;
+    for (const [k, v, copy] of [["Name", p.name, true], ["Account", p.account, true], ["Rail", p.rail], ["Send", send, true], ["Receive at", o.lp_receive_address, true]]) {
+      if (!v) continue;
+      c.payee.append(el("dt", { text: k }), el("dd", {}, el("span", { text: String(v) }), ...(copy ? [copyButton(`${k.toLowerCase()} of order ${id}`, String(v))] : [])));
     }
+    // Paying someone needs their details: Fiat sent stays disabled until they are known.
+    if (p.account) c.sent.removeAttribute("disabled");
+    setClaimStatus(c, o.status);
+    if (o.status === "fiat_sent") awaitCompletion(c);
   } catch (e) {
-    dl.replaceChildren(el("dt", { text: "Payee" }), el("dd", { text: "unavailable" }));
-    toast(`Could not load payee of #${id}: ${e.message}`);
+    if (claims.get(id) !== c) return;
+    if (tries + 1 >= PAYEE_TRIES) {
+      const retry = el("button", { type: "button", text: "Retry", "aria-label": `Retry loading the payee of order ${id}` });
+      retry.addEventListener("click", () => { c.payee.replaceChildren(el("dt", { text: "Payee" }), el("dd", { text: "loading…" })); loadPayee(c, 0); });
+      c.payee.replaceChildren(el("dt", { text: "Payee" }), el("dd", { text: `unavailable (${e.message})` }, retry));
+      return;
+    }
+    const wait = Math.min(30000, 1000 * 2 ** tries);
+    c.payee.replaceChildren(el("dt", { text: "Payee" }), el("dd", { text: `unavailable, retrying in ${Math.round(wait / 1000)} s` }));
+    setTimeout(() => loadPayee(c, tries + 1), wait);
   }
 }
 
-async function fiatSent(id, btn, status) {
-  btn.disabled = true;
-  btn.textContent = "Marking…";
+/** Fiat sent is irreversible: ask first, naming what was paid to whom. */
+function askFiatSent(c) {
+  if (!client || client !== c.client || !c.order) return toast("Connect first: the claim's payee must be known before marking fiat sent.");
+  const p = c.order.payee ?? {};
+  const yes = el("button", { type: "button", class: "primary", text: "Yes, I sent it" });
+  const no = el("button", { type: "button", text: "Cancel" });
+  c.confirmBox.replaceChildren(
+    el("p", { text: `Did you send ${money(c.order.amount_fiat)} ${c.order.currency} to ${p.name ?? "the payee"} (${p.account ?? "?"})? This cannot be undone.` }),
+    el("div", { class: "actions" }, yes, no));
+  c.confirmBox.hidden = false;
+  c.sent.disabled = true;
+  yes.focus();
+  no.addEventListener("click", () => { c.confirmBox.hidden = true; c.sent.disabled = false; c.sent.focus(); });
+  yes.addEventListener("click", () => { c.confirmBox.hidden = true; fiatSent(c); });
+}
+
+async function fiatSent(c) {
+  const id = c.rec.id;
+  if (!client || client !== c.client) return toast("Not connected: connect again to mark fiat sent.");
+  c.sent.disabled = true;
+  c.sent.textContent = "Marking…";
+  c.head.focus();
   try {
     const o = await client.fiatSent(id);
-    status.textContent = o.status;
-    btn.textContent = "Fiat sent ✓";
-    const done = await client.waitForStatus(id, "completed", { intervalMs: 1000, timeoutMs: 600000 });
-    status.textContent = done.status;
-    status.classList.add("done");
+    setClaimStatus(c, o.status);
+    awaitCompletion(c);
   } catch (e) {
-    btn.disabled = false;
-    btn.textContent = "Fiat sent";
+    c.sent.disabled = false;
+    c.sent.textContent = "Fiat sent";
     toast(`Fiat-sent of #${id} failed: ${e.message}`);
   }
+}
+
+async function awaitCompletion(c) {
+  if (c.waiting || !client) return;
+  c.waiting = true;
+  try {
+    const done = await client.waitForStatus(c.rec.id, "completed", { intervalMs: 1000, timeoutMs: 600000 });
+    if (claims.get(c.rec.id) === c) setClaimStatus(c, done.status);
+  } catch { /* disconnected or still waiting: the next connect asks again */ } finally {
+    c.waiting = false;
+  }
+}
+
+/** The claims shown belong to one LP: another key or LP clears them (they stay saved). */
+function clearClaims() {
+  claims.clear();
+  owner = null;
+  ownerKey = null;
+  ui.claims.replaceChildren();
+  ui.claimsEmpty.hidden = false;
 }
 
 // ---- connecting ------------------------------------------------------------------------
 
 function setConnected(on) {
+  document.body.toggleAttribute("data-connected", on);
   ui.connect.disabled = on;
   ui.disconnect.disabled = !on;
   for (const i of [ui.api, ui.key, ui.currencies]) i.disabled = on;
@@ -312,6 +486,9 @@ function disconnect() {
     client.free();
     client = null;
   }
+  // The claims stay on screen (the operator may still have to pay them), their actions
+  // off until a client of the same LP is connected again.
+  for (const c of claims.values()) { c.client = null; c.sent.disabled = true; }
   setConnected(false);
 }
 
@@ -327,6 +504,18 @@ async function connect(ev) {
     toast("The remembered key belongs to another API origin: enter the key for this one.");
     return;
   }
+  if (!key) {
+    // Said at the field, and the badge no longer shows the last attempt's failure.
+    setBadge("idle", "Not connected");
+    ui.keyError.hidden = false;
+    ui.key.setAttribute("aria-invalid", "true");
+    ui.key.focus();
+    return;
+  }
+  ui.keyError.hidden = true;
+  ui.key.removeAttribute("aria-invalid");
+  if (ownerKey !== null && (ownerKey !== key || owner?.origin !== origin)) clearClaims();
+  ownerKey = key;
   if (ui.remember.checked && origin !== null) sessionStorage.setItem(KEY_SLOT, JSON.stringify({ origin, key }));
   else sessionStorage.removeItem(KEY_SLOT);
   const currencies = ui.currencies.value.split(",").map((c) => c.trim()).filter(Boolean);
@@ -337,13 +526,18 @@ async function connect(ev) {
     return;
   }
   setConnected(true);
+  // The Connect button is disabled now: focus goes where the work is, not to <body>.
+  ui.ordersTitle.focus();
   offs = [
     client.on("state", onState),
     client.on("init", (i) => {
       if (!i.resync) resetTable(i.orders);
+      adoptOwner(i.lpId ?? client?.lpId);
     }),
     client.on("order", (o) => addOrder(o, true)),
     client.on("order_removed", (e) => removeOrder(e.orderId)),
+    // Any tab's claim of this LP: every tab shows the same outcome and the same claims.
+    client.on("claim", (c) => claimSettled(c.orderId, c.result)),
     client.on("error", (e) => {
       if (e.kind !== "unauthorized" && e.kind !== "rate_limited") toast(e.message);
     }),

@@ -49,6 +49,9 @@ pub struct Config {
     pub max_body_bytes: u64,
     /// Orders the application wants; the rest never enter the book.
     pub order_filter: OrderFilter,
+    /// Claim (over HTTP) every order the filter keeps, as its frame is handled: before the
+    /// `order` event reaches the application. Only with a non-empty filter.
+    pub auto_claim: bool,
 }
 
 /// Builder with the spec's defaults.
@@ -83,6 +86,8 @@ pub struct ConfigBuilder {
     pub order_filter: OrderFilter,
     /// Permit `ws://`/`http://` to hosts other than loopback.
     pub allow_insecure: bool,
+    /// See [`Config::auto_claim`].
+    pub auto_claim: bool,
 }
 
 /// Default cap on a REST answer body (real ones are well under 2 KB).
@@ -113,6 +118,7 @@ impl ConfigBuilder {
             max_body_bytes: DEFAULT_MAX_BODY,
             order_filter: OrderFilter::default(),
             allow_insecure: false,
+            auto_claim: false,
         }
     }
 
@@ -124,6 +130,12 @@ impl ConfigBuilder {
 
     /// Validates everything.
     pub fn build(self) -> Result<Config, LpError> {
+        // Fail closed: without a policy an automatic claim would take any order at all.
+        if self.auto_claim && self.order_filter.is_empty() {
+            return Err(LpError::invalid(
+                "autoClaim needs an orderFilter (which orders to claim)",
+            ));
+        }
         let lp_key = LpKey::new(&self.lp_key).map_err(|e| LpError::invalid(e.message()))?;
 
         let api = Endpoint::parse(&self.api_url, &["https", "http"])
@@ -204,6 +216,7 @@ impl ConfigBuilder {
             request_timeout_ms: ms(self.request_timeout_ms, "requestTimeoutMs", 10)?,
             book_capacity: self.book_capacity,
             max_body_bytes: self.max_body_bytes,
+            auto_claim: self.auto_claim,
             order_filter: self.order_filter.normalized()?,
         })
     }

@@ -13,7 +13,7 @@ use super::text::concat;
 use super::wire::{truncate, OrderId};
 
 /// Every key of `LpClientOptions`.
-pub const OPTION_KEYS: [&str; 17] = [
+pub const OPTION_KEYS: [&str; 18] = [
     "apiUrl",
     "lpKey",
     "currencies",
@@ -30,6 +30,7 @@ pub const OPTION_KEYS: [&str; 17] = [
     "maxBodyBytes",
     "allowInsecure",
     "orderFilter",
+    "autoClaim",
     "WebSocket",
 ];
 
@@ -94,6 +95,7 @@ pub fn config_from_json(text: &str) -> Result<Config, LpError> {
     if let Some(at) = o.at("orderFilter")? {
         b.order_filter = order_filter(text, at)?;
     }
+    b.auto_claim = o.boolean("autoClaim")?.unwrap_or(false);
     // The driver takes the class itself; JSON (what the core reads) holds no functions,
     // so a `WebSocket` that made it here is not one.
     if o.at("WebSocket")?.is_some() {

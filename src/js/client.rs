@@ -58,6 +58,8 @@ pub(super) struct Inner {
     /// REST flows under way (see `flows`), by id.
     pub flows: Vec<(u32, Flow)>,
     pub next_flow: u32,
+    /// Orders the frame being handled announced, to claim before delivery (`autoClaim`).
+    auto_claims: Vec<OrderId>,
 }
 
 pub(super) type Shared = Rc<RefCell<Inner>>;
@@ -174,6 +176,7 @@ impl LpClient {
                 &authorization,
                 timeout_ms,
                 max_body_bytes,
+                &config.api_url,
             );
             RefCell::new(Inner {
                 core: Connection::new(config, platform::random_seed()),
@@ -185,6 +188,7 @@ impl LpClient {
                 ws_claims: Vec::new(),
                 flows: Vec::new(),
                 next_flow: 1,
+                auto_claims: Vec::new(),
                 _callbacks: (handle, reserve, socket, timer, step),
             })
         });
@@ -419,6 +423,14 @@ pub(super) fn drive(rc: &Shared) {
                     // While a frame is handled, the frequent events go straight to the
                     // record (no allocation per frame) unless others wait before them.
                     Action::Emit(e) => {
+                        if let Event::Order(id) = e {
+                            if inner.frames.collecting()
+                                && inner.core.config().auto_claim
+                                && inner.auto_claims.len() < MAX_AUTO_CLAIMS
+                            {
+                                inner.auto_claims.push(id);
+                            }
+                        }
                         let direct = events.is_empty() && inner.frames.collecting();
                         if !(direct && record(&mut inner.frames, &e)) {
                             events.push(e)
@@ -533,9 +545,17 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
     }
     drop(guard);
     drive(&rc);
+    // autoClaim: the claims leave before the frame's events are delivered.
+    let auto = std::mem::take(&mut lock(&rc).auto_claims);
+    for id in auto {
+        let _ = claim_promise(&rc, id as f64, false);
+    }
     let count = lock(&rc).frames.finish();
     count
 }
+
+/// Most claims one frame starts under `autoClaim` (a resync's init can announce many).
+const MAX_AUTO_CLAIMS: usize = 32;
 
 /// The promise of a claim of order `id` (see `LpClient::claim`); `ws`: over the socket.
 fn claim_promise(rc: &Shared, id: f64, ws: bool) -> Promise {

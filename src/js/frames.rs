@@ -41,6 +41,7 @@ extern "C" {
         authorization: &str,
         timeout_ms: f64,
         max_body_bytes: f64,
+        api_url: &str,
     ) -> Host;
     /// The promise of the claim of order `id` under way (or won) in this client, `true`
     /// when its last claim's outcome stayed unknown, else undefined: one claim per order

@@ -102,8 +102,9 @@ export class Host {
    * @param authorization the `Authorization` header value for REST requests
    * @param timeoutMs REST request timeout (body included)
    * @param maxBody  largest REST answer body read, in bytes (counted while it streams)
+   * @param apiUrl   the REST base (Node keeps a connection to it warm while the stream is open)
    */
-  constructor(memory, handle, reserve, onSocket, onTimer, onStep, header, WebSocketClass, needles, authorization, timeoutMs, maxBody) {
+  constructor(memory, handle, reserve, onSocket, onTimer, onStep, header, WebSocketClass, needles, authorization, timeoutMs, maxBody, apiUrl) {
     this.WebSocket = WebSocketClass;
     // Made once per client (a claim is on the race's critical path); private, so no
     // enumeration or serialisation of the host shows the key.
@@ -120,9 +121,10 @@ export class Host {
     this.inFlight = new Set();
     this.spareController = null;
     this.restocking = false;
-    /** Node: the transport (node-http.js) and this client's keep-alive agents; elsewhere null. */
-    this.node = nodeTransport();
-    this.agents = this.node === null ? null : this.node.agents();
+    this.apiUrl = apiUrl;
+    /** Node: this client's keep-alive connections (node-http.js); elsewhere null (fetch). */
+    const node = nodeTransport();
+    this.pool = node === null ? null : node.pool(authorization);
     // One search for whatever keeps a frame from being dropped unread (see `rejectUnread`):
     // a backslash, a second "type", or a quoted allowed currency (codes are letters and
     // digits: literal in a regular expression).
@@ -215,9 +217,19 @@ export class Host {
     this.closeSocket(this.wsId, 1000, "reconnecting");
     const ws = new (this.socketClass())(url);
     ws.binaryType = "arraybuffer";
-    ws.onopen = () => this.socketEvent(id, OPENED, 0);
-    ws.onclose = (e) => this.socketEvent(id, CLOSED, e.code | 0);
-    ws.onerror = () => this.socketEvent(id, CLOSED, 0);
+    ws.onopen = () => {
+      this.socketEvent(id, OPENED, 0);
+      // Orders may come from now on: a claim should find its connection open.
+      this.pool?.warm(this.apiUrl, true);
+    };
+    ws.onclose = (e) => {
+      this.pool?.warm(this.apiUrl, false);
+      this.socketEvent(id, CLOSED, e.code | 0);
+    };
+    ws.onerror = () => {
+      this.pool?.warm(this.apiUrl, false);
+      this.socketEvent(id, CLOSED, 0);
+    };
     ws.onmessage = (e) => this.frame(id, e.data);
     this.ws = ws;
     this.wsId = id;
@@ -247,6 +259,7 @@ export class Host {
     const ws = this.ws;
     if (ws === null || this.wsId !== id) return;
     this.ws = null;
+    this.pool?.warm(this.apiUrl, false);
     ws.onopen = ws.onclose = ws.onerror = ws.onmessage = null;
     if (ws.readyState <= 1) {
       try {
@@ -361,7 +374,7 @@ export class Host {
    * nothing is done that can wait (timers are armed after it).
    */
   exchange(url, post) {
-    return this.node !== null ? this.node.exchange(this, url, post) : this.exchangeFetch(url, post);
+    return this.pool !== null ? this.pool.exchange(url, post, this.timeoutMs, this.maxBody) : this.exchangeFetch(url, post);
   }
 
   /**
@@ -455,7 +468,7 @@ export class Host {
     this.running.clear();
     this.claims.clear();
     this.inFlight.forEach((c) => c.abort());
-    this.agents?.forEach((a) => a.destroy());
+    this.pool?.destroy();
   }
 
   grow(bytes) {

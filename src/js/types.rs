@@ -42,6 +42,14 @@ export interface LpClientOptions {
    */
   orderFilter?: OrderFilter;
   /**
+   * Claim over HTTP every order `orderFilter` keeps (required), as its frame is read and
+   * before the `order` event reaches your code: the claim's bytes leave first (default
+   * false). `claim(order.id)` in an `order` listener then returns that claim's promise
+   * (one claim per order per client). At most 32 claims per frame (a resync's init may
+   * announce more orders; those reach `order` listeners unclaimed).
+   */
+  autoClaim?: boolean;
+  /**
    * The WebSocket class to use (default: the global one). On Node, e.g. the `ws`
    * package's `WebSocket`: Node 20 has a global one only behind a flag. It needs what
    * browsers have: `onopen`, `onmessage` (text frames as strings), `onclose`, `onerror`,

@@ -1,8 +1,9 @@
 // The spec bot's handler in plain JS, runtime-agnostic (the latency benchmark runs it in
 // Chromium and in workerd as each runtime's own baseline): URL auth with the KES filter,
 // JSON.parse, and an HTTP claim for every new order. Returns a function that closes it.
-export function specHandler(base, key, seen = () => {}) {
-  const ws = new WebSocket(`${base.replace("http", "ws")}/ws/orders?lp_key=${encodeURIComponent(key)}&currencies=KES`);
+// `wsBase`: the socket's origin where it is not the API's (a page that proxies the API).
+export function specHandler(base, key, seen = () => {}, wsBase = base.replace("http", "ws")) {
+  const ws = new WebSocket(`${wsBase}/ws/orders?lp_key=${encodeURIComponent(key)}&currencies=KES`);
   ws.addEventListener("message", async (e) => {
     const msg = JSON.parse(e.data);
     if (msg.type !== "new_order") return;

@@ -7,8 +7,12 @@ import { specHandler } from "./spec-handler.mjs";
 
 initSync({ module: wasm });
 
+// CLIENT=lp-auto: the claim started in wasm as the frame is read (autoClaim), the
+// listener only joins it.
+const AUTO = { autoClaim: true, orderFilter: { currencies: ["KES"] } };
+
 async function lpClient(env, seen) {
-  const client = new LpClient({ apiUrl: env.API_URL, lpKey: env.LP_KEY });
+  const client = new LpClient({ apiUrl: env.API_URL, lpKey: env.LP_KEY, ...(env.CLIENT === "lp-auto" ? AUTO : {}) });
   client.on("order", (o) => {
     client.claim(o.id).catch(() => {});
     seen();

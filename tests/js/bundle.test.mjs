@@ -24,6 +24,10 @@ const LOADS = {
   "browser, bundler that emits the .wasm (webpack, Vite/Parcel builds)": ["rampwire_lp.js", WASM],
   "browser, .wasm inlined (esbuild, dev servers, other runtimes)": ["inline.js"],
   "slim (the module loaded by the user)": ["rampwire_lp.js", WASM],
+  // rampwire-lp/shared: two realms. The tab loads shared.js (and the core for LpError);
+  // the worker loads shared-worker.js, inline.js and the same core (cached once).
+  "browser tab, rampwire-lp/shared": ["shared.js"],
+  "its worker (shared-worker.js: the one LpClient of every tab)": ["shared-worker.js"],
 };
 
 const gz = (file) => gzipSync(readFileSync(path.join(PKG, file)), { level: 9 }).length;
@@ -73,6 +77,12 @@ for (const [runtime, files] of Object.entries(LOADS)) {
     assert.ok(total <= BUDGET, `${runtime}: ${total} B gzip is over the ${BUDGET} B budget`);
   });
 }
+
+test("rampwire-lp/shared, tab and worker together (each file once; printed, each realm budgeted above)", () => {
+  const files = new Set([...graph("shared.js"), ...graph("shared-worker.js")]);
+  const total = [...files].reduce((n, f) => n + gz(f), 0);
+  console.log(`rampwire-lp/shared, tab + worker: ${total} B gzip (${[...files].map((f) => `${f} ${gz(f)}`).join(" + ")})`);
+});
 
 const BOT_WASM = "bot/rampwire_lp_bot_bg.wasm";
 for (const [name, entry] of [["rampwire-lp/edge", "edge/index.js"], ["rampwire-lp/bot (workerd)", "bot/workerd.js"], ["rampwire-lp bot (the Node CLI)", "drivers/bin.mjs"]]) {

@@ -3,60 +3,23 @@
 import { test, beforeEach, afterEach, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { startSim, until, ROOT, KEY, KEY2 } from "./sim.mjs";
-import { workerd } from "./workerd.mjs";
-
-const TOKEN = "op-token-for-tests";
-const POLICY = {
-  ALLOWED_CURRENCIES: "KES,NGN",
-  MAX_AMOUNT: "KES:20000,NGN:150000",
-  MAX_OPEN_CLAIMS: "3",
-  DAILY_USD_CAP: "100000",
-  DRY_RUN: "0",
-};
-const FAST = { WATCHDOG_MS: "1000", HEARTBEAT_MS: "1000", BACKOFF_MAX_MS: "1000", REQUEST_TIMEOUT_MS: "800", RECONCILE_INTERVAL_MS: "1000" };
+import { startEdge, cleanDirs, TOKEN } from "./edge-harness.mjs";
 
 // A simulator of its own per test: no order of another test is open in a bot's `init`.
 let sim;
-const dirs = [];
 beforeEach(async () => {
   sim = await startSim(["--complete-after-ms", "300"]);
 });
 afterEach(async () => {
   await sim?.stop();
 });
-after(() => {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+after(cleanDirs);
 
-/** A bot in its own workerd, with a persistence directory that survives a restart. */
-async function startBot({ key = KEY, vars = {}, dir } = {}) {
-  dir ??= mkdtempSync(path.join(tmpdir(), "lpbot-"));
-  dirs.push(dir);
-  const logs = [];
-  const mf = await workerd(path.join(ROOT, "edge/worker.mjs"),
-    { API_URL: sim.base, LP_KEY: key, OPERATOR_TOKEN: TOKEN, ...FAST, ...POLICY, ...vars },
-    { durableObjects: { LP_BOT: "LpBot" }, durableObjectsPersist: dir, handleRuntimeStdio: (out, err) => {
-      for (const s of [out, err]) s.on("data", (d) => logs.push(...String(d).split("\n").filter(Boolean)));
-    } });
-  const call = async (method, p, auth = `Bearer ${TOKEN}`) => {
-    const r = await mf.dispatchFetch(`http://bot.test${p}`, { method, headers: auth === null ? {} : { authorization: auth } });
-    const text = await r.text();
-    let body;
-    try {
-      body = JSON.parse(text);
-    } catch {
-      body = text;
-    }
-    return { status: r.status, body };
-  };
-  const claims = async () => (await call("GET", "/claims?limit=1000")).body.entries;
-  return { mf, dir, logs, call, status: async () => (await call("GET", "/status")).body, claims };
-}
+/** The default bot in its own workerd, with a persistence directory that survives a restart. */
+const startBot = ({ key = KEY, vars = {}, dir } = {}) => startEdge(sim, { bindings: { LP_KEY: key, ...vars }, dir });
 
 async function live(bot) {
   await until(async () => (await bot.status()).connected === true, 10000, "the bot to go live");
@@ -196,7 +159,7 @@ test("edge: the operator API needs the Bearer scheme; pause and resume", async (
   const bot = await startBot();
   try {
     for (const auth of ["Bearer wrong", "", `Bearer ${TOKEN}x`, TOKEN, `Basic ${TOKEN}`, `bearer  ${TOKEN}`, null]) {
-      const r = await bot.call("GET", "/status", auth);
+      const r = await bot.call("GET", "/status", { auth });
       assert.equal(r.status, 401, String(auth));
       assert.deepEqual(r.body, { error: "unauthorized" });
     }

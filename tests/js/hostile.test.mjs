@@ -11,6 +11,9 @@ import path from "node:path";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { initSync, LpClient } from "../../pkg/rampwire_lp.js";
+// The Node entry installs the package's Node REST transport (node-http.js) for every copy
+// of the client in this process: the REST points below run over it, as a Node user's do.
+import "../../pkg/node.mjs";
 import { startHostile, order, owned, newOrderFrame, LP_ID } from "./hostile-server.mjs";
 import { ROOT } from "./sim.mjs";
 

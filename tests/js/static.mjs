@@ -1,5 +1,5 @@
 // A minimal static file server for tests and the demo (127.0.0.1, ephemeral port).
-import { createServer } from "node:http";
+import { createServer, request, Agent } from "node:http";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
 
@@ -16,10 +16,23 @@ const TYPES = {
 
 /**
  * Serves files under `root`; `mounts` maps URL prefixes ending in "/" to other
- * directories; `files` maps exact paths to in-memory contents.
+ * directories; `files` maps exact paths to in-memory contents; `proxy` maps URL prefixes
+ * to an origin they are forwarded to (a reverse proxy, as a same-origin dashboard has).
  */
-export function serveStatic(root, { port = 0, mounts = {}, files = {}, headers = {} } = {}) {
+export function serveStatic(root, { port = 0, mounts = {}, files = {}, headers = {}, proxy = {} } = {}) {
+  const agent = new Agent({ keepAlive: true });
   const server = createServer(async (req, res) => {
+    const to = Object.entries(proxy).find(([prefix]) => req.url.startsWith(prefix));
+    if (to) {
+      const target = new URL(to[1]);
+      const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host }, agent }, (answer) => {
+        res.writeHead(answer.statusCode, answer.headers);
+        answer.pipe(res);
+      });
+      up.on("error", () => res.destroy());
+      req.pipe(up);
+      return;
+    }
     try {
       const url = new URL(req.url, "http://x");
       let pathname = decodeURIComponent(url.pathname);
@@ -54,7 +67,11 @@ export function serveStatic(root, { port = 0, mounts = {}, files = {}, headers =
   return new Promise((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, "127.0.0.1", () => {
-      resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) });
+      resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => {
+        agent.destroy();
+        server.closeAllConnections?.();
+        server.close(r);
+      }) });
     });
   });
 }
@@ -73,8 +90,8 @@ export async function launchChromium() {
  * Runs `fn(page)` on the scenario harness page (tests/js/browser-harness.html, with the
  * package initialised) in a fresh headless Chromium; closes browser and server afterwards.
  */
-export async function withHarnessPage(root, fn) {
-  const web = await serveStatic(root);
+export async function withHarnessPage(root, fn, serveOptions = {}) {
+  const web = await serveStatic(root, serveOptions);
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();

@@ -162,3 +162,29 @@ fn wait_options() {
         );
     }
 }
+
+#[test]
+fn auto_claim_needs_a_filter_and_a_boolean() {
+    let base = r#""apiUrl":"https://api.rampwire.app","lpKey":"lp_a1b2c3d4""#;
+    let c = config_from_json(&format!(
+        r#"{{{base},"autoClaim":true,"orderFilter":{{"currencies":["KES"]}}}}"#
+    ))
+    .unwrap();
+    assert!(c.auto_claim);
+    assert!(!config_from_json(&format!("{{{base}}}")).unwrap().auto_claim);
+    // Fail closed: no policy, no automatic claims.
+    let e = err(&format!(r#"{{{base},"autoClaim":true}}"#));
+    assert_eq!(e.kind, ErrorKind::InvalidArgument);
+    assert!(
+        e.message.contains("autoClaim needs an orderFilter"),
+        "{}",
+        e.message
+    );
+    let e = err(&format!(
+        r#"{{{base},"autoClaim":true,"orderFilter":{{}}}}"#
+    ));
+    assert!(e.message.contains("autoClaim"), "{}", e.message);
+    let e = err(&format!(r#"{{{base},"autoClaim":"yes"}}"#));
+    assert!(e.message.contains("autoClaim"), "{}", e.message);
+    assert!(!e.message.contains("a1b2c3d4"));
+}
