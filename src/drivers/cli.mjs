@@ -11,13 +11,13 @@
 //
 // Exit codes: 0 stopped by a signal or `ctl stop`; 2 a bad setting or argument; 3 the LP
 // key was refused; 1 anything else (a damaged or locked journal, an internal error).
-import { readFileSync, rmSync } from "node:fs";
+import { createReadStream, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { BotDriver } from "./bot-driver.mjs";
 import { FileJournal } from "./file-journal.mjs";
 import { RecordingWriter, fileSink, DEFAULT_MAX_BYTES } from "./recorder.mjs";
-import { replayFile } from "./replay.mjs";
+import { replayChunks } from "./replay.mjs";
 
 /** Flags that set one engine setting. */
 const FLAGS = {
@@ -272,7 +272,9 @@ async function replayCommand(args, mod, out, err) {
   // Two files of one base name: the full paths tell them apart.
   if (new Set(named.map((p) => p.name)).size < named.length) named.forEach((p, i) => (p.name = policies[i]));
   try {
-    const report = await replayFile(mod.BotReplay, recording, named, { json, skipBad, rttMs, name: path.basename(recording) });
+    // Read in 1 MiB pieces: a large recording never sits in memory whole.
+    const chunks = createReadStream(recording, { encoding: "utf8", highWaterMark: 1 << 20 });
+    const report = await replayChunks(mod.BotReplay, chunks, named, { json, skipBad, rttMs, file: path.basename(recording) });
     out(report.trimEnd());
     return 0;
   } catch (e) {

@@ -3,9 +3,6 @@
 // as the machine allows; the report says what each policy would have claimed. A replay
 // never claims: it sends nothing anywhere.
 
-/** Bytes read from a recording file at a time (it is never read whole). */
-const CHUNK = 1 << 20;
-
 /**
  * Replays `text` (a whole recording) through `policies` (`[{ name, settings }]`, settings
  * as KEY=VALUE text). Returns the report as text, or as JSON text with `json`. Throws an
@@ -22,12 +19,15 @@ export function replay(BotReplay, text, policies, { json = false, skipBad = fals
   }
 }
 
-/** The same over a file, read in pieces (a large recording never sits in memory whole). */
-export async function replayFile(BotReplay, file, policies, { json = false, skipBad = false, rttMs, name = file } = {}) {
-  const { createReadStream } = await import("node:fs");
-  const r = new BotReplay(JSON.stringify(policies), JSON.stringify(options({ skipBad, rttMs, file: name })));
+/**
+ * The same over a recording given in pieces (`chunks`: an iterable or async iterable of
+ * strings, e.g. a file's read stream), so a large recording never sits in memory whole.
+ * Platform-free: the caller opens the file (the CLI: `fs.createReadStream`).
+ */
+export async function replayChunks(BotReplay, chunks, policies, { json = false, skipBad = false, rttMs, file } = {}) {
+  const r = new BotReplay(JSON.stringify(policies), JSON.stringify(options({ skipBad, rttMs, file })));
   try {
-    for await (const chunk of createReadStream(file, { encoding: "utf8", highWaterMark: CHUNK })) r.push(chunk);
+    for await (const chunk of chunks) r.push(chunk);
     return r.finish(json);
   } finally {
     r.free();

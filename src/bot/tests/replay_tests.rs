@@ -396,21 +396,25 @@ fn random_bytes_and_mutated_recordings_never_panic() {
 }
 
 /// `cargo test -p rampwire-lp-bot --release -- --ignored --nocapture replay_speed`
+/// (tests/bench/replay.mjs reads its table): best of 3 per size, to show it linear.
 #[test]
 #[ignore = "a benchmark: prints orders per second"]
 fn replay_speed() {
     println!("| orders | bytes | replay ms | orders/s |");
     println!("|---:|---:|---:|---:|");
-    for n in [10_000u64, 100_000, 300_000] {
+    for n in [25_000u64, 50_000, 100_000, 200_000] {
         let text = generated(n);
-        let t0 = std::time::Instant::now();
-        let report = run(&[("a", A)], &text, opts()).expect("replay");
-        let ms = t0.elapsed().as_secs_f64() * 1000.0;
-        assert_eq!(report.policies[0].orders_seen, n);
+        let mut best = f64::INFINITY;
+        for _ in 0..3 {
+            let t0 = std::time::Instant::now();
+            let report = run(&[("a", A)], &text, opts()).expect("replay");
+            best = best.min(t0.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(report.policies[0].orders_seen, n);
+        }
         println!(
-            "| {n} | {} | {ms:.0} | {:.0} |",
+            "| {n} | {} | {best:.0} | {:.0} |",
             text.len(),
-            n as f64 / (ms / 1000.0)
+            n as f64 / (best / 1000.0)
         );
     }
 }
