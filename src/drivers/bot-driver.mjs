@@ -9,9 +9,10 @@
 // carried out. Requests (claim, lookups, fiat-sent) are started, not awaited: their
 // outcomes come back as inputs, one at a time.
 
-// The package API of replay (`import { replay } from "rampwire-lp/driver"`, with
-// `BotReplay` from "rampwire-lp/bot"): platform-free, so the edge bundle stays as it is.
+// The package API of recording and replay (`import { replay } from "rampwire-lp/driver"`,
+// with `BotReplay` from "rampwire-lp/bot"): platform-free, as the edge bot bundles them.
 export { replay, replayChunks } from "./replay.mjs";
+export { RecordingWriter } from "./recorder.mjs";
 
 /** @typedef {{ load(): Promise<{ entries: object[], modes: object[] }>, put(entry: object): Promise<void>, putMode(record: object): Promise<void>, forget(id: number): Promise<void>, forgetMode(seq: number): Promise<void> }} JournalStore */
 
@@ -238,11 +239,13 @@ export class BotDriver {
     this.request(
       (c) => c.claim(id),
       (r) => {
+        const rtt = Math.max(0, Math.round(this.now() - t0));
+        this.record?.rtt(this.now(), rtt);
         const lp = typeof r.order?.lp_id === "number" ? r.order.lp_id : null;
         // The order goes along: a claim that landed on an order since cancelled is not won.
         const claimed = { result: "claimed", lp_id: lp, order: r.order ?? null };
         return [
-          { type: "rtt_sample", ms: Math.max(0, Math.round(this.now() - t0)) },
+          { type: "rtt_sample", ms: rtt },
           { type: "claim_outcome", id, token, outcome: r.status === "claimed" ? claimed : { result: "taken" } },
         ];
       },

@@ -16,7 +16,8 @@ import net from "node:net";
 import path from "node:path";
 import { BotDriver } from "./bot-driver.mjs";
 import { FileJournal } from "./file-journal.mjs";
-import { RecordingWriter, fileSink, DEFAULT_MAX_BYTES } from "./recorder.mjs";
+import { RecordingWriter, DEFAULT_MAX_BYTES } from "./recorder.mjs";
+import { fileSink } from "./recording-file.mjs";
 import { replayChunks } from "./replay.mjs";
 
 /** Flags that set one engine setting. */
@@ -173,7 +174,7 @@ async function bot(args, mod, env, out, err) {
   let sink = null;
   let record = null;
   if (o.record !== null) {
-    sink = await fileSink(o.record);
+    sink = fileSink(o.record);
     const maxBytes = o.recordMaxMb === null ? DEFAULT_MAX_BYTES : Math.round(o.recordMaxMb * 1024 * 1024);
     // The key is given only to be kept out: a line holding it is dropped.
     record = new RecordingWriter({ sink, source: "cli", maxBytes, secrets: [lpKey] });

@@ -6,16 +6,14 @@
 // line that holds a secret anyway (a server echoing it in an order field) is dropped.
 //
 // Platform-free: a `RecordingWriter` writes into a sink `{ write(text), rotate() }`. The
-// Node CLI uses `fileSink` (a file, rotated to FILE.1 .. FILE.N); the edge bot can give a
-// sink over its storage. Bounded: at `maxBytes` the sink rotates and a new part starts with
+// Node CLI uses `fileSink` (recording-file.mjs: a file, rotated to FILE.1 .. FILE.N); the
+// edge bot a sink over its Durable Object's storage (edge/recording.mjs). Bounded: at `maxBytes` the sink rotates and a new part starts with
 // its own header, so every part is a recording of its own.
 
 /** The recording format version written. */
 export const RECORDING_VERSION = 1;
 /** Bytes per recording part by default (then it rotates). */
 export const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
-/** Rotated parts kept by default (FILE.1 newest .. FILE.N oldest). */
-export const DEFAULT_KEEP = 3;
 
 const ORDER_FIELDS = ["id", "amount_fiat", "currency", "amount_usd", "crypto_symbol", "crypto_chain", "status", "created_at"];
 
@@ -28,19 +26,22 @@ export class RecordingWriter {
    * @param {string[]} [o.secrets]       texts no line may hold (the LP key): such a line is dropped
    * @param {boolean} [o.completeStates] every state change of every order is recorded
    * @param {() => number} [o.now]       wall-clock ms, for the header
+   * @param {boolean} [o.header]         write the header (a sink that gives its own on export, the edge's, takes none)
+   * @param {number} [o.lastT]           the last line's time already written (a sink carried on after a restart)
    */
-  constructor({ sink, source = "cli", maxBytes = DEFAULT_MAX_BYTES, secrets = [], completeStates = false, now = Date.now }) {
+  constructor({ sink, source = "cli", maxBytes = DEFAULT_MAX_BYTES, secrets = [], completeStates = false, now = Date.now, header = true, lastT = 0 }) {
     this.sink = sink;
     this.source = source;
     this.maxBytes = Math.max(4096, maxBytes);
     this.secrets = secrets.filter((s) => typeof s === "string" && s.length > 0);
     this.completeStates = completeStates;
     this.now = now;
-    this.lastT = 0;
+    this.lastT = Number.isFinite(lastT) && lastT > 0 ? lastT : 0;
     this.bytes = 0;
     /** lines written, parts rotated, lines dropped (holding a secret, or unwritable), the last write error */
     this.stats = { lines: 0, rotations: 0, dropped: 0, error: null };
-    this.header();
+    this.writesHeader = header;
+    if (header) this.header();
   }
 
   /** The `init` event of an LpClient (`{ orders, lpId, currencies }`), received at `t`. */
@@ -104,7 +105,7 @@ export class RecordingWriter {
       return;
     }
     try {
-      if (this.bytes + text.length > this.maxBytes) {
+      if (this.writesHeader && this.bytes + text.length > this.maxBytes) {
         this.sink.rotate();
         this.stats.rotations++;
         this.header();
@@ -136,37 +137,4 @@ function order(o) {
 function safeId(v) {
   const n = typeof v === "string" && /^\d{1,16}$/.test(v) ? Number(v) : v;
   return Number.isSafeInteger(n) && n >= 0 ? n : null;
-}
-
-/**
- * A Node file sink: appends to `path`; `rotate()` moves it to `path.1` (`.1` to `.2`, ...,
- * dropping `.keep`) and starts `path` afresh. A file already at `path` is rotated away
- * first: a part always begins with its own header.
- */
-export async function fileSink(path, { keep = DEFAULT_KEEP } = {}) {
-  const fs = await import("node:fs");
-  const parts = Math.max(1, Math.floor(keep));
-  const shift = () => {
-    // The oldest part is overwritten by the rename before it.
-    for (let i = parts; i >= 1; i--) {
-      const from = i === 1 ? path : `${path}.${i - 1}`;
-      if (fs.existsSync(from)) fs.renameSync(from, `${path}.${i}`);
-    }
-  };
-  if (fs.existsSync(path) && fs.statSync(path).size > 0) shift();
-  let fd = fs.openSync(path, "a", 0o600);
-  return {
-    write(text) {
-      fs.writeSync(fd, text);
-    },
-    rotate() {
-      fs.closeSync(fd);
-      shift();
-      fd = fs.openSync(path, "a", 0o600);
-    },
-    close() {
-      if (fd !== null) fs.closeSync(fd);
-      fd = null;
-    },
-  };
 }

@@ -51,7 +51,7 @@ const CHUNK = 1 << 20;
  * Node through the package: for each size, the best of `runs` replays (construct, push in
  * 1 MiB pieces, finish). Returns rows `{ orders, bytes, ms, perSecond }`.
  */
-export function nodeReplay(BotReplay, sizes = [25_000, 50_000, 100_000], runs = 3) {
+export function nodeReplay(BotReplay, sizes = [25_000, 50_000, 100_000, 200_000], runs = 3) {
   const rows = [];
   for (const n of sizes) {
     const text = generated(n);

@@ -4,7 +4,8 @@
 // side; a truncated, garbage or out-of-order line stops with the file and line (or is
 // skipped and counted with --skip-bad); a policy with an unknown or duplicate key says
 // which; no piece of the key is in any recording; rotation keeps every part replayable;
-// the package API (`BotReplay` + `replay()`) gives what the CLI prints.
+// the package API (`BotReplay` + `replay()`) gives what the CLI prints; the edge bot's
+// recording in its storage (RECORD_MAX_KB), bounded, exported, kept across a restart.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
@@ -243,4 +244,53 @@ test("replay: --record rotates at its bound; every part starts with a header and
   }
   // The newest parts are kept whole: the last order is in them, the oldest ones may be gone.
   assert.ok(seen >= 100 && seen <= 150, `the parts kept hold the newest of the 150 orders: ${seen}`);
+});
+
+test("replay: the edge bot records into its storage, bounded, exported at GET /bots/{name}/recording, kept across a restart", async () => {
+  const { startEdge, cleanDirs } = await import("./edge-harness.mjs");
+  const sim = await startSim(["--complete-after-ms", "200"]);
+  const bindings = { LP_KEY: KEY, DRY_RUN: "", RECORD_MAX_KB: "1" };
+  let bot;
+  try {
+    bot = await startEdge(sim, { bindings });
+    const connected = async () => (await bot.status()).connected === true;
+    await until(connected, 10_000, "the edge bot to connect");
+    const rec = async () => {
+      const r = await bot.call("GET", "/bots/primary/recording");
+      assert.equal(r.status, 200);
+      assert.match(r.headers.get("content-type"), /ndjson/);
+      return typeof r.body === "string" ? r.body : JSON.stringify(r.body) + "\n";
+    };
+    const first = await sim.order({ currency: "KES", amount_fiat: 5000 });
+    await until(async () => (await rec()).includes(`"id":${first.id}`), 5000, "the first order in the recording");
+    // A restart: what was stored stays, the new lines follow in time order.
+    const dir = bot.dir;
+    await bot.mf.dispose();
+    bot = await startEdge(sim, { bindings, dir });
+    await until(connected, 10_000, "the restarted bot to connect");
+    assert.ok((await rec()).includes(`"new_order","order":{"id":${first.id},`), "the lines stored before the restart are kept");
+    // Past the bound (1 KiB asks for the least: one 32 KiB chunk kept), the oldest chunks go.
+    const N = 300;
+    for (let i = 0; i < N; i++) await sim.order({ currency: i % 2 ? "KES" : "NGN", amount_fiat: 1000 + i });
+    const last = await sim.order({ currency: "KES", amount_fiat: 9999 });
+    await until(async () => (await rec()).includes(`"id":${last.id}`), 10_000, "the last order in the recording");
+    const text = await rec();
+    const s = (await bot.status()).recording;
+    assert.ok(s.stored_bytes <= 32 * 1024 && s.chunks >= 1, JSON.stringify(s));
+    assert.ok(Buffer.byteLength(text) <= 32 * 1024 + 200, `bounded: ${Buffer.byteLength(text)} bytes`);
+    assert.ok(!text.includes(`"new_order","order":{"id":${first.id},`), "the oldest lines were rotated away");
+    for (const p of pieces(KEY)) assert.ok(!text.includes(p), `the recording holds ${p}`);
+    writeFileSync(file("edge.jsonl"), text);
+    const out = await cli("replay", "--json", "--policy", file("e2e-wide.env"), file("edge.jsonl"));
+    assert.equal(out.code, 0, out.stderr);
+    const rep = JSON.parse(out.stdout);
+    assert.equal(rep.recording.source, "edge");
+    assert.equal(rep.recording.bad_lines_skipped, 0);
+    assert.ok(rep.policies[0].orders_seen >= 20 && rep.policies[0].orders_seen < N, `the newest orders: ${rep.policies[0].orders_seen}`);
+    assert.equal((await sim.requests()).filter((l) => /\/claim$/.test(l)).length, 0, "a dry run, recording or not, claims nothing");
+  } finally {
+    await bot?.mf.dispose();
+    await sim.stop();
+    cleanDirs();
+  }
 });
