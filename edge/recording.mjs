@@ -5,7 +5,7 @@
 // Lines gather in memory and are stored in chunks of up to CHUNK_BYTES (a storage value
 // holds at most 128 KiB): when a chunk fills, at each watchdog alarm and before an export.
 // Bounded: past RECORD_MAX_KB the oldest chunks are deleted (the rotation), so what is
-// kept is the newest stretch of the stream; an export starts with a fresh header, and each
+// kept is the newest stretch of the stream (RECORD_MAX_KB, plus at most one chunk); an export starts with a fresh header, and each
 // chunk holds whole lines in time order. A reset loses at most the lines of one watchdog
 // period that were not stored yet. Writes go out with `allowUnconfirmed`: a recording
 // never holds a claim back (Durable Objects hold outgoing requests until confirmed writes).
@@ -81,7 +81,9 @@ export class EdgeRecording {
     m.lastT = this.writer?.lastT ?? m.lastT;
     let kept = m.chunks.reduce((s, [, n]) => s + n, 0);
     const gone = [];
-    while (kept > this.maxBytes && m.chunks.length > 1) {
+    // The oldest chunk goes while the rest still hold the bound's worth: what is kept is
+    // the newest RECORD_MAX_KB at least and one chunk more at most.
+    while (m.chunks.length > 1 && kept - m.chunks[0][1] >= this.maxBytes) {
       const [old, n] = m.chunks.shift();
       gone.push(chunkKey(old));
       kept -= n;
