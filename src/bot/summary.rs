@@ -219,6 +219,12 @@ impl DryRunSummary {
         all.sort_by_key(|w| std::cmp::Reverse(w.id));
         all.truncate(MAX_WINDOWS);
         s.windows = all;
+        // Sums of amounts in cents, as shown: a float sum's last bits (499.6499999999999)
+        // are noise.
+        s.usd_volume = cents(s.usd_volume);
+        for v in s.fiat_volume.values_mut() {
+            *v = cents(*v);
+        }
         s
     }
 
@@ -226,6 +232,11 @@ impl DryRunSummary {
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
+}
+
+/// `x` rounded to hundredths.
+fn cents(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
 }
 
 /// A would-claim's race window, in ms after the order arrived: how long it was still
