@@ -246,7 +246,7 @@ test("replay: --record rotates at its bound; every part starts with a header and
   assert.ok(seen >= 100 && seen <= 150, `the parts kept hold the newest of the 150 orders: ${seen}`);
 });
 
-test("replay: the edge bot records into its storage, bounded, exported at GET /bots/{name}/recording, kept across a restart", async () => {
+test("replay: the edge bot records into its storage, bounded, exported at GET /bots/{name}/recording, kept across a restart and a drop; its dry run sends no claim", async () => {
   const { startEdge, cleanDirs } = await import("./edge-harness.mjs");
   const sim = await startSim(["--complete-after-ms", "200"]);
   const bindings = { LP_KEY: KEY, DRY_RUN: "", RECORD_MAX_KB: "1" };
@@ -269,6 +269,10 @@ test("replay: the edge bot records into its storage, bounded, exported at GET /b
     bot = await startEdge(sim, { bindings, dir });
     await until(connected, 10_000, "the restarted bot to connect");
     assert.ok((await rec()).includes(`"new_order","order":{"id":${first.id},`), "the lines stored before the restart are kept");
+    // A dropped socket: the order made meanwhile is seen after the reconnect (a new init).
+    await sim.drop("abort");
+    const during = await sim.order({ currency: "KES", amount_fiat: 4321 });
+    await until(async () => (await rec()).includes(`"id":${during.id},`), 10_000, "the order made across the drop");
     // Past the bound (1 KiB asks for the least: 32 KiB, plus at most one 32 KiB chunk), the oldest chunks go.
     const N = 300;
     for (let i = 0; i < N; i++) await sim.order({ currency: i % 2 ? "KES" : "NGN", amount_fiat: 1000 + i });
@@ -287,7 +291,7 @@ test("replay: the edge bot records into its storage, bounded, exported at GET /b
     assert.equal(rep.recording.source, "edge");
     assert.equal(rep.recording.bad_lines_skipped, 0);
     assert.ok(rep.policies[0].orders_seen >= 20 && rep.policies[0].orders_seen < N, `the newest orders: ${rep.policies[0].orders_seen}`);
-    assert.equal((await sim.requests()).filter((l) => /\/claim$/.test(l)).length, 0, "a dry run, recording or not, claims nothing");
+    assert.equal((await sim.requests()).filter((l) => /\/claim$/.test(l)).length, 0, "a dry run claims nothing, through a restart and a reconnect");
   } finally {
     await bot?.mf.dispose();
     await sim.stop();
