@@ -292,6 +292,15 @@ test("replay: the edge bot records into its storage, bounded, exported at GET /b
     assert.equal(rep.recording.bad_lines_skipped, 0);
     assert.ok(rep.policies[0].orders_seen >= 20 && rep.policies[0].orders_seen < N, `the newest orders: ${rep.policies[0].orders_seen}`);
     assert.equal((await sim.requests()).filter((l) => /\/claim$/.test(l)).length, 0, "a dry run claims nothing, through a restart and a reconnect");
+    // RECORD_MAX_KB is checked and named; a bot with 0 (its config over [vars]) records nothing and says how.
+    const policy = { ALLOWED_CURRENCIES: "KES", MAX_AMOUNT: "KES:20000", MAX_OPEN_CLAIMS: "3" };
+    const bad = await bot.call("PUT", "/bots/rec-bad", { body: { key_secret: "LP_KEY", settings: { ...policy, RECORD_MAX_KB: "99999999" } } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error, /RECORD_MAX_KB/);
+    assert.equal((await bot.call("PUT", "/bots/norec", { body: { key_secret: "LP_KEY", settings: { ...policy, RECORD_MAX_KB: "0" } } })).status, 201);
+    const none = await bot.call("GET", "/bots/norec/recording");
+    assert.equal(none.status, 404);
+    assert.match(none.body.error, /RECORD_MAX_KB/);
   } finally {
     await bot?.mf.dispose();
     await sim.stop();
