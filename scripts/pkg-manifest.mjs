@@ -12,6 +12,7 @@
 //   edge/               `rampwire-lp/edge`: the Workers bot (edge/bot.mjs) and its policy
 //   shared.js           `rampwire-lp/shared`: LpClient's API for many tabs, backed by
 //   shared-worker.js    the one client in a SharedWorker (or a leader tab's Worker)
+//   shared-autoclaim.js its auto-claim (the bot build's engine), loaded on first use
 import { readFileSync, writeFileSync, copyFileSync, existsSync, rmSync, mkdirSync, readdirSync } from "node:fs";
 import { brotliCompressSync, constants as zc } from "node:zlib";
 import { createRequire } from "node:module";
@@ -77,6 +78,8 @@ const outputs = [
   ["node.mjs", "node.mjs", "esm", false, {}],
   ["shared.js", "shared.js", "esm", "local", {}],
   ["shared-worker.js", "shared-worker.js", "esm", "local", {}],
+  // Auto-claim in the shared worker: imported by it only when a tab turns auto-claim on.
+  ["shared-autoclaim.js", "shared-autoclaim.js", "esm", "local", {}],
 ];
 const results = [];
 for (const [source, output, format, bundle, define] of outputs) {
@@ -89,7 +92,7 @@ for (const [source, output, format, bundle, define] of outputs) {
     target: "es2022",
     define,
     plugins: bundle === true ? [internal] : [],
-    external: bundle === true ? ["node:*"] : bundle === "local" ? ["./rampwire_lp.js", "./inline.js"] : ["./*"],
+    external: bundle === true ? ["node:*"] : bundle === "local" ? ["./rampwire_lp.js", "./inline.js", "./shared-autoclaim.js", "./bot/*", "./drivers/*"] : ["./*"],
     sourcemap: "external",
     sourcesContent: true,
     legalComments: "none",

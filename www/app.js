@@ -7,14 +7,24 @@
 
 import init, { LpClient } from "./pkg/shared.js";
 import { saveClaim, loadClaims, onClaimChange } from "./claims-store.js";
+import { money, el } from "./format.js";
+import { loadPrefs, savePrefs } from "./prefs.js";
+import { createBlotter } from "./blotter.js";
+import { startStaleChecks } from "./stale.js";
+import { createPanel } from "./panel.js";
+import { createAlerts } from "./alerts.js";
+import { startHotkeys } from "./hotkeys.js";
+import { mountAutoClaim } from "./autoclaim.js";
+import { mountHistory, recordClaim, recordStatus } from "./history.js";
 
 const $ = (id) => document.getElementById(id);
 const KEY_SLOT = "rampwire.lpKey";
 /** The API origin the key field's value was remembered for (null: typed in by the operator). */
 let keyFromMemory = null;
-/** How long a row shows "Won" / "Lost" before it leaves the table. */
-const OUTCOME_MS = 2500;
 const DEFAULT_API = "https://api.rampwire.app";
+/** Client timings a deployment's config.json may set (the tests shorten the heartbeat). */
+const TUNABLE = ["heartbeatMs", "pongTimeoutMs", "backoffInitialMs", "backoffMaxMs"];
+let tuning = {};
 
 const ui = {
   form: $("connect-form"), api: $("api-url"), key: $("lp-key"), currencies: $("currencies"),
@@ -23,51 +33,14 @@ const ui = {
   filterCurrency: $("filter-currency"), filterMax: $("filter-max"),
   claims: $("claim-list"), claimsEmpty: $("claims-empty"), toasts: $("toasts"),
   keyError: $("key-error"), ordersTitle: $("orders-title"),
+  staleAfter: $("stale-after"), claimTop: $("claim-top"), pause: $("pause"), fiatTop: $("fiat-top"), copyTop: $("copy-top"),
 };
 
 let client = null;
 let offs = [];
-/** id → { order, arrivedAt, delayMs, tr, outcome } */
-const rows = new Map();
 /** id → the claim card's parts (see showClaim) */
 const claims = new Map();
 let countdown = null;
-/** The claim card whose Fiat sent button last had focus (for hotkeys). */
-let lastClaimCard = null;
-
-// ---- formatting -----------------------------------------------------------------
-
-const money = (n) => {
-  try {
-    return new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(n);
-  } catch {
-    return String(n);
-  }
-};
-const USD = new Intl.NumberFormat("en-US", { style: "currency", currency: "USD" });
-const usd = (n) => (Number.isFinite(n) ? USD.format(n) : "—");
-function age(ms) {
-  const s = Math.max(0, Math.floor(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${s % 60}s`;
-  return `${Math.floor(m / 60)}h ${m % 60}m`;
-}
-function delay(ms) {
-  if (ms === null || !Number.isFinite(ms)) return "—";
-  if (Math.abs(ms) < 1000) return `${Math.round(ms)} ms`;
-  return `${(ms / 1000).toFixed(1)} s`;
-}
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "class") e.className = v;
-    else if (k === "text") e.textContent = v;
-    else e.setAttribute(k, v);
-  }
-  for (const c of children) e.append(c);
-  return e;
-}
 
 // ---- toasts and badge ------------------------------------------------------------
 
@@ -91,10 +64,12 @@ function reasonText(reason) {
 
 function setBadge(state, text) {
   ui.badge.className = `badge badge-${state}`;
-  ui.badge.textContent = text;
+  // The badge is a live region: rewriting the same words would announce them again.
+  if (ui.badge.textContent !== text) ui.badge.textContent = text;
 }
 
 function onState(s) {
+  panel.onState(s);
   clearInterval(countdown);
   countdown = null;
   const why = reasonText(s.reason);
@@ -121,153 +96,90 @@ function onState(s) {
   }
 }
 
-// ---- the order table ---------------------------------------------------------------
+// ---- the order table (blotter.js), stale re-checks, the connection panel, alerts ---------
 
-function passesFilter(o) {
-  const cur = ui.filterCurrency.value;
-  const max = parseFloat(ui.filterMax.value);
-  return (!cur || o.currency === cur) && (!Number.isFinite(max) || o.amount_fiat <= max);
-}
+const prefs = loadPrefs();
+let blotter = null;
+let stale = null;
+let panel = null;
+let alerts = null;
+let paused = false;
 
-function refreshCurrencies() {
-  const seen = new Set([...rows.values()].map((r) => r.order.currency));
-  const have = new Set([...ui.filterCurrency.options].map((o) => o.value));
-  for (const c of [...seen].sort()) {
-    if (!have.has(c)) ui.filterCurrency.append(el("option", { value: c, text: c }));
-  }
-}
-
-function applyFilters() {
-  let shown = 0;
-  for (const r of rows.values()) {
-    const visible = passesFilter(r.order);
-    r.tr.hidden = !visible;
-    if (visible) shown++;
-  }
-  ui.count.textContent = `(${shown}${shown !== rows.size ? ` of ${rows.size}` : ""})`;
-  ui.empty.hidden = shown > 0;
-}
-
-function makeRow(o, arrivedAt, delayMs, fresh) {
-  const claimBtn = el("button", { type: "button", class: "claim", text: "Claim", "aria-label": `Claim order ${o.id}` });
-  const outcome = el("span", { class: "outcome", role: "status", tabindex: "-1" });
-  const tr = el("tr", { "data-id": String(o.id) },
-    el("td", {}, `#${o.id}`, ...(fresh ? [el("span", { class: "new-mark", text: "New" })] : [])),
-    el("td", { class: "num amount", text: money(o.amount_fiat), "data-cur": o.currency }),
-    el("td", { text: o.currency }),
-    el("td", { class: "num", text: usd(o.amount_usd) }),
-    el("td", { text: `${o.crypto_symbol.toUpperCase()} · ${o.crypto_chain}` }),
-    el("td", { class: "num age" }),
-    el("td", { class: "num", text: delay(delayMs) }),
-    el("td", { class: "act" }, claimBtn, outcome),
-  );
-  if (fresh) {
-    tr.classList.add("fresh");
-    setTimeout(() => { tr.classList.remove("fresh"); tr.querySelector(".new-mark")?.remove(); }, 10000);
-  }
-  claimBtn.addEventListener("click", () => claim(o.id));
-  return { order: o, arrivedAt, delayMs, tr, outcome: null };
+/** Marks, for the alerts, the new orders that match the operator's rules. */
+function newOrders(orders) {
+  alerts?.matched(orders.filter((o) => blotter.passes(o)));
 }
 
 function addOrder(o, fresh) {
-  if (rows.has(o.id)) return;
-  const now = Date.now();
-  const created = Date.parse(o.created_at);
-  const r = makeRow(o, now, fresh && Number.isFinite(created) ? now - created : null, fresh);
-  rows.set(o.id, r);
-  // Newest (highest id) first.
-  const after = [...rows.values()].filter((x) => x.order.id < o.id).sort((a, b) => b.order.id - a.order.id)[0];
-  if (after && after.tr.parentNode) ui.rows.insertBefore(r.tr, after.tr);
-  else ui.rows.append(r.tr);
-  updateAge(r, now);
-  refreshCurrencies();
-  applyFilters();
+  blotter.add(o, fresh);
+  if (fresh) newOrders([o]);
 }
 
 function removeOrder(id) {
-  const r = rows.get(id);
-  if (!r || r.leaving) return;
-  if (r.outcome) {
-    // The operator is looking at the outcome of their own click: let it show first.
-    r.leaving = true;
-    setTimeout(() => dropRow(r), OUTCOME_MS);
-    return;
-  }
-  dropRow(r);
-}
-
-/** Takes a row out; focus inside it moves to the next row's Claim (or the table's title). */
-function dropRow(r) {
-  const focused = r.tr.contains(document.activeElement);
-  let next = r.tr.nextElementSibling;
-  while (next && (next.hidden || !next.querySelector("button.claim:not([hidden])"))) next = next.nextElementSibling;
-  r.tr.remove();
-  rows.delete(r.order.id);
-  applyFilters();
-  if (focused) (next?.querySelector("button.claim") ?? ui.ordersTitle).focus();
+  blotter.remove(id, "Taken");
 }
 
 function resetTable(orders) {
-  for (const r of rows.values()) r.tr.remove();
-  rows.clear();
-  for (const o of orders) addOrder(o, false);
-  applyFilters();
+  blotter.reset(orders);
 }
-
-function updateAge(r, now) {
-  const created = Date.parse(r.order.created_at);
-  r.tr.querySelector(".age").textContent = Number.isFinite(created) ? age(now - created) : "—";
-}
-
-setInterval(() => {
-  const now = Date.now();
-  for (const r of rows.values()) updateAge(r, now);
-}, 1000);
 
 function showOutcome(id, text, cls) {
-  const r = rows.get(id);
-  if (!r) return;
-  r.outcome = cls;
-  const btn = r.tr.querySelector("button.claim");
-  const hadFocus = document.activeElement === btn;
-  btn.hidden = true;
-  const span = r.tr.querySelector(".outcome");
-  span.textContent = text;
-  span.className = `outcome ${cls}`;
-  if (hadFocus) span.focus();
+  blotter.outcome(id, text, cls);
+}
+
+/** Pause: the table holds still (new rows wait) and alerts stop; other modules may listen. */
+function setPaused(on) {
+  paused = on;
+  ui.pause.setAttribute("aria-pressed", String(on));
+  ui.pause.firstChild.textContent = on ? "Resume " : "Pause ";
+  blotter.setPaused(on);
+  alerts.setPaused(on);
+  document.dispatchEvent(new CustomEvent("rampwire:pause", { detail: { paused: on } }));
+}
+
+/** Claims the first open row the filter shows (hotkey C); focus follows to its outcome. */
+function claimTop() {
+  const r = blotter.topMatch();
+  if (!r) return toast("No open order matches the filter.", "info");
+  r.btn.focus();
+  claim(r.order.id);
+}
+
+/** The first claim still to pay, with its payee known. */
+function topToPay() {
+  return [...claims.values()].find((c) => c.rec.status === "claimed") ?? null;
 }
 
 // ---- claims --------------------------------------------------------------------------
 
 async function claim(id) {
-  const r = rows.get(id);
-  if (!client || !r || r.outcome === "pending") return;
-  const btn = r.tr.querySelector("button.claim");
+  const r = blotter.row(id);
+  if (!client || !r || r.state !== "open") return;
   // aria-disabled, not disabled: a disabled button drops the keyboard focus to <body>.
-  btn.setAttribute("aria-disabled", "true");
-  btn.textContent = "Claiming…";
-  // The client drops the order from its book as the answer lands: keep the row for the outcome.
-  r.outcome = "pending";
+  // The client drops the order from its book as the answer lands: the row stays for the outcome.
+  blotter.pending(id, true);
+  const t0 = performance.now();
   try {
-    claimSettled(id, await client.claim(id));
+    const res = await client.claim(id);
+    panel.claimRtt(performance.now() - t0);
+    claimSettled(id, res);
   } catch (e) {
-    r.outcome = null;
-    btn.removeAttribute("aria-disabled");
-    btn.textContent = "Claim";
+    blotter.pending(id, false);
     toast(`Claim of #${id} failed: ${e.message}`);
   }
 }
 
 /** A claim's outcome, from this tab's click or another tab's (same LP). */
 function claimSettled(id, res) {
-  const r = rows.get(id);
+  const r = blotter.row(id);
   if (res.status === "claimed") {
     if (r) showOutcome(id, "Won ✓", "won");
     addClaim(id, res.order ?? r?.order);
-  } else if (r && r.outcome === "pending") {
+  } else if (r && r.state === "pending") {
     showOutcome(id, "Lost to another LP", "lost");
+  } else if (r) {
+    removeOrder(id);
   }
-  if (r) removeOrder(id);
 }
 
 // ---- the claims queue: won orders, kept in IndexedDB per LP, "to pay" first --------------
@@ -346,7 +258,6 @@ function showClaim(rec) {
     el("div", { class: "actions" }, sent),
     confirmBox);
   const c = { rec, li, status, head, payee, sent, confirmBox, order: null, client };
-  sent.addEventListener("focus", () => (lastClaimCard = c));
   claims.set(id, c);
   ui.claimsEmpty.hidden = true;
   setClaimStatus(c, rec.status);
@@ -372,6 +283,7 @@ function setClaimStatus(c, st) {
   if (c.rec.status !== st) {
     c.rec.status = st;
     persist(c.rec);
+    recordStatus(c.rec, st).catch(() => {});
   }
   sortClaims();
 }
@@ -486,9 +398,12 @@ function disconnect() {
     client.free();
     client = null;
   }
+  panel.attach(null);
+  stale.setScope(null);
   // The claims stay on screen (the operator may still have to pay them), their actions
   // off until a client of the same LP is connected again.
   for (const c of claims.values()) { c.client = null; c.sent.disabled = true; }
+  autoClaim.detach();
   setConnected(false);
 }
 
@@ -520,12 +435,15 @@ async function connect(ev) {
   else sessionStorage.removeItem(KEY_SLOT);
   const currencies = ui.currencies.value.split(",").map((c) => c.trim()).filter(Boolean);
   try {
-    client = new LpClient({ apiUrl: ui.api.value.trim(), lpKey: key, currencies });
+    client = new LpClient({ ...tuning, apiUrl: ui.api.value.trim(), lpKey: key, currencies });
   } catch (e) {
     toast(e.message);
     return;
   }
   setConnected(true);
+  panel.attach(client);
+  // Tabs watching the same orders share one re-checker (never keyed by the key).
+  stale.setScope(JSON.stringify([origin, [...currencies].sort()]));
   // The Connect button is disabled now: focus goes where the work is, not to <body>.
   ui.ordersTitle.focus();
   offs = [
@@ -533,11 +451,16 @@ async function connect(ev) {
     client.on("init", (i) => {
       if (!i.resync) resetTable(i.orders);
       adoptOwner(i.lpId ?? client?.lpId);
+      history.show(originOf(ui.api.value), i.lpId ?? client?.lpId);
+      autoClaim.attach(client);
     }),
     client.on("order", (o) => addOrder(o, true)),
     client.on("order_removed", (e) => removeOrder(e.orderId)),
     // Any tab's claim of this LP: every tab shows the same outcome and the same claims.
-    client.on("claim", (c) => claimSettled(c.orderId, c.result)),
+    client.on("claim", (c) => {
+      recordClaim({ origin: originOf(ui.api.value), lp: c.result?.order?.lp_id ?? client?.lpId }, c, blotter?.row(c.orderId)?.order).catch(() => {});
+      claimSettled(c.orderId, c.result);
+    }),
     client.on("error", (e) => {
       if (e.kind !== "unauthorized" && e.kind !== "rate_limited") toast(e.message);
     }),
@@ -568,6 +491,61 @@ function rememberedKey() {
   return null;
 }
 
+/** The blotter, its stale re-checks, the connection panel, the alerts and the hotkeys. */
+function startTable() {
+  blotter = createBlotter({
+    zone: $("blotter"), bar: $("news-bar"), rows: ui.rows, head: $("orders-head"), caption: $("orders-caption"),
+    count: ui.count, empty: ui.empty, title: ui.ordersTitle, currency: ui.filterCurrency, max: ui.filterMax,
+    maxLabel: $("filter-max-label"), limits: $("filter-limits"),
+  }, prefs, { onClaim: claim, onShown: () => {} });
+  ui.staleAfter.value = String(prefs.staleAfterS);
+  ui.staleAfter.addEventListener("input", () => {
+    const v = Number(ui.staleAfter.value);
+    if (Number.isFinite(v) && v >= 1 && v <= 3600) {
+      prefs.staleAfterS = v;
+      savePrefs(prefs);
+    }
+  });
+  stale = startStaleChecks({
+    thresholdMs: () => prefs.staleAfterS * 1000,
+    rows: () => (client ? blotter.rows() : []),
+    lookup: (id) => client.getOrder(id),
+    onTaken: (id, o) => {
+      if (!blotter.row(id)) return;
+      // Ours after all (a claim answered elsewhere): a won claim, not a lost row.
+      if (o && o.lp_id != null && client && o.lp_id === client.lpId) return client.getOrder(id).then((full) => claimSettled(id, { status: "claimed", order: full }), () => {});
+      blotter.remove(id, o ? "Taken elsewhere" : "Gone");
+    },
+  });
+  panel = createPanel({
+    panel: $("link-panel"), summary: $("link-summary"), warn: $("link-warn"), last: $("link-last"), ping: $("link-ping"),
+    claimRtt: $("link-claim"), sockets: $("link-sockets"), reconnect: $("reconnect"),
+  }, setBadge);
+  alerts = createAlerts({
+    sound: $("alert-sound"), notify: $("alert-notify"), notifyHelp: $("notify-help"), announce: $("alert-announce"),
+    announcer: $("announcer"), banner: $("away-banner"), bannerText: $("away-text"), bannerShow: $("away-show"), bannerClose: $("away-close"),
+  }, prefs, { onShow: () => { blotter.showWaiting(true); ui.ordersTitle.scrollIntoView({ block: "start" }); } });
+  ui.claimTop.addEventListener("click", claimTop);
+  ui.pause.addEventListener("click", () => { setPaused(!paused); ui.pause.focus(); });
+  ui.fiatTop.addEventListener("click", () => {
+    const c = topToPay();
+    if (!c) return toast("No claim to pay.", "info");
+    if (!c.order?.payee?.account) return toast(`The payee of #${c.rec.id} is not known yet: Fiat sent waits for it.`, "info");
+    askFiatSent(c);
+  });
+  ui.copyTop.addEventListener("click", () => {
+    const c = topToPay();
+    const b = c?.payee.querySelector('button.copy[aria-label^="Copy account"]');
+    if (!b) return toast("No account to copy yet.", "info");
+    b.focus();
+    b.click();
+  });
+  startHotkeys();
+}
+// Auto-claim (the bot engine, in the shared worker) and the history panels (www/autoclaim.js, www/history.js).
+const autoClaim = mountAutoClaim($("autoclaim"), { toast });
+const history = mountHistory($("history"));
+
 async function main() {
   // Config from the server that serves the page (the demo points it at its simulator).
   let config = {};
@@ -576,6 +554,7 @@ async function main() {
     if (r.ok) config = await r.json();
   } catch { /* no config: production defaults */ }
   ui.api.value = new URLSearchParams(location.search).get("api") ?? config.apiUrl ?? DEFAULT_API;
+  for (const k of TUNABLE) if (Number.isFinite(config.clientOptions?.[k]) && config.clientOptions[k] > 0) tuning[k] = config.clientOptions[k];
   if (config.demoKeys) {
     ui.hint.hidden = false;
     ui.hint.textContent = `Local simulator: try ${config.demoKeys.join(" or ")}.`;
@@ -605,8 +584,7 @@ async function main() {
   ui.remember.addEventListener("change", () => {
     if (!ui.remember.checked) sessionStorage.removeItem(KEY_SLOT);
   });
-  ui.filterCurrency.addEventListener("change", applyFilters);
-  ui.filterMax.addEventListener("input", applyFilters);
+  startTable();
   ui.form.addEventListener("submit", connect);
   ui.disconnect.addEventListener("click", () => { disconnect(); onState({ state: "closed" }); });
   await init();

@@ -85,6 +85,16 @@ test("rampwire-lp/shared, tab and worker together (each file once; printed, each
 });
 
 const BOT_WASM = "bot/rampwire_lp_bot_bg.wasm";
+
+test("rampwire-lp/shared with auto-claim on: what the worker loads on the first start (the bot engine; printed, not budgeted)", () => {
+  const plain = new Set([...graph("shared.js"), ...graph("shared-worker.js")]);
+  const more = [...graph("shared-autoclaim.js")].filter((f) => !plain.has(f));
+  // Loaded by `import()` only: the plain worker's static graph must not reach it.
+  assert.ok(!plain.has("shared-autoclaim.js") && !more.some((f) => plain.has(f)), "the auto-claim module is not in the plain graph");
+  const extra = [...more, BOT_WASM].reduce((n, f) => n + gz(f), 0);
+  const base = [...plain].reduce((n, f) => n + gz(f), 0);
+  console.log(`rampwire-lp/shared + auto-claim: ${base} + ${extra} = ${base + extra} B gzip (${[...more, BOT_WASM].map((f) => `${f} ${gz(f)}`).join(" + ")})`);
+});
 for (const [name, entry] of [["rampwire-lp/edge", "edge/index.js"], ["rampwire-lp/bot (workerd)", "bot/workerd.js"], ["rampwire-lp bot (the Node CLI)", "drivers/bin.mjs"]]) {
   test(`${name} (the bot engine's applications, not client entries: printed, not budgeted)`, () => {
     const js = [...graph(entry), ...(entry === "drivers/bin.mjs" ? graph("bot/node.mjs") : [])];

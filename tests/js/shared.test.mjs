@@ -109,6 +109,8 @@ test("shared: without SharedWorker a Web-Locks leader holds the client; others f
   // A follower claims; the leader and the others show the claim.
   const follower = tabs[modes.indexOf("follower")];
   await follower.click(`tr[data-id="${o.id}"] button.claim`);
+  // The pointer leaves the table (the stable blotter holds new rows while it is in).
+  await follower.mouse.move(1, 1);
   await Promise.all(tabs.map((p) => p.waitForSelector(`.claim-card[data-id="${o.id}"]`)));
   // The leader's tab closes: another tab takes over within a few seconds, on one socket.
   const leader = tabs[modes.indexOf("leader")];
@@ -123,7 +125,14 @@ test("shared: without SharedWorker a Web-Locks leader holds the client; others f
   const o2 = await sim.order({ currency: "KES" });
   await Promise.all(rest.map((p) => p.waitForSelector(`tr[data-id="${o2.id}"]`)));
   // A claim after the hand-over (new hub, new LpClient) from two tabs: one request, both won.
-  await Promise.all([rest[0].click(`tr[data-id="${o2.id}"] button.claim`), rest[1].click(`tr[data-id="${o2.id}"] button.claim`)]);
+  // As DOM clicks, at once (see the first test: a pointer click would wait for a button
+  // that the other tab's claim has already replaced by its outcome).
+  const clicked = await Promise.all(rest.slice(0, 2).map((p) => p.evaluate((sel) => {
+    const b = document.querySelector(sel);
+    b?.click();
+    return b !== null;
+  }, `tr[data-id="${o2.id}"] button.claim`)));
+  assert.deepEqual(clicked, [true, true], "both tabs clicked Claim");
   await Promise.all(rest.map((p) => p.waitForSelector(`.claim-card[data-id="${o2.id}"]`)));
   const sent = (await sim.requests()).filter((l) => l.startsWith(`POST /api/orders/${o2.id}/claim`));
   assert.equal(sent.length, 1, `one claim sent: ${sent.join(" | ")}`);

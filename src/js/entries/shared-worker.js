@@ -5,7 +5,8 @@
 import init, { LpClient } from "./inline.js";
 import { createHub } from "./shared/hub.js";
 
-const hub = createHub(LpClient, init());
+// The auto-claim bot (the bot engine's wasm and its driver) loads only once a tab turns it on.
+const hub = createHub(LpClient, init(), () => import("./shared-autoclaim.js"));
 
 if (typeof SharedWorkerGlobalScope !== "undefined" && self instanceof SharedWorkerGlobalScope) {
   self.onconnect = (e) => {

@@ -42,6 +42,8 @@ export class LpClient {
   #lpId = undefined;
   #connected = false;
   #closed = false;
+  /** The auto-claim start this handle asked for (sent again to a new hub). */
+  #auto = null;
 
   constructor(options) {
     if (!options || typeof options.apiUrl !== "string" || typeof options.lpKey !== "string" || !options.lpKey.trim()) {
@@ -84,6 +86,21 @@ export class LpClient {
   getOrder(id) { return this.#call("getOrder", [id]); }
   /** As LpClient's. */
   waitForStatus(id, status, options) { return this.#call("waitForStatus", [id, status, options]); }
+  /** How the shared socket is doing (`LinkStats`): last message, ping RTT, sockets of this key. */
+  stats() { return this.#call("stats"); }
+  /** Drops the shared socket and opens a new one at once (skipping any backoff wait). */
+  reconnect() { return this.#call("reconnect"); }
+  /**
+   * Auto-claim: the bot engine runs in the worker on this client's socket (loaded on the
+   * first `start`). `{ op: "start", settings }` (KEY=VALUE lines), `{ op: "command",
+   * command }` (pause, resume, go_live, go_dry_run), `{ op: "status" }`, `{ op: "stop" }`;
+   * resolves with `{ running, status, summary }`.
+   */
+  autoClaim(request) {
+    if (request?.op === "start") this.#auto = request;
+    if (request?.op === "stop") this.#auto = null;
+    return this.#call("autoClaim", [request]);
+  }
   /** The open orders the shared client knows of, newest first. */
   openOrders() { return [...this.#book.values()].sort((a, b) => b.id - a.id); }
   /** The connection's state (as the shared client last reported it). */
@@ -131,6 +148,7 @@ export class LpClient {
     this.#send({ t: "open", options: this.#options });
     if (this.#connected && ![...this.#pending.values()].some((p) => p.m.method === "connect")) this.#send({ t: "call", method: "connect" });
     for (const [rid, p] of this.#pending) this.#send(p.m, rid);
+    if (this.#auto && ![...this.#pending.values()].some((p) => p.m.args?.[0] === this.#auto)) this.#send({ t: "call", method: "autoClaim", args: [this.#auto] });
   }
 
   /** A message from the hub. */

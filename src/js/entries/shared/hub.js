@@ -3,6 +3,7 @@
 // attached to it. Tabs send requests tagged with their tab id; the hub answers and fans the
 // client's events out to the tabs attached to it (wire format in ./wire.js).
 import { toWire } from "./wire.js";
+import { createMeter } from "./link-meter.js";
 
 const EVENTS = ["init", "order", "order_taken", "order_removed", "claimed", "state", "error"];
 /** Most clients one hub holds (distinct keys or options): bounded like everything else. */
@@ -10,9 +11,11 @@ const MAX_SESSIONS = 16;
 
 /**
  * A hub over `LpClient`; `receive(msg, send)` handles one tab message, `send` being how
- * to answer that tab.
+ * to answer that tab. `loadAutoClaim()` imports the auto-claim module (the bot engine),
+ * only when a tab first turns auto-claim on.
  */
-export function createHub(LpClient, ready) {
+export function createHub(LpClient, ready, loadAutoClaim) {
+  let autoClaims = null;
   /** signature → session; a session: { client, sig, tabs: Set, lastInit, lastState, claims } */
   const sessions = new Map();
   /** `${tab}/${ref}` → session */
@@ -45,6 +48,7 @@ export function createHub(LpClient, ready) {
     if (!s || !s.tabs.delete(key) || s.tabs.size) return;
     // The last tab left: the socket closes with it.
     sessions.delete(s.sig);
+    s.bot?.stop();
     s.client.close();
     s.client.free();
   }
@@ -54,7 +58,9 @@ export function createHub(LpClient, ready) {
     let s = sessions.get(sig);
     if (!s) {
       if (sessions.size >= MAX_SESSIONS) throw Object.assign(new Error("too many distinct clients in one shared worker"), { kind: "invalid_argument" });
-      s = { client: new LpClient(options), sig, tabs: new Set(), lastInit: null, lastState: null, claims: new Map(), connecting: null };
+      // The client's sockets go through a meter: the pages' connection panel reads it (`stats`).
+      const meter = createMeter();
+      s = { client: new LpClient(meter.WebSocket ? { ...options, WebSocket: meter.WebSocket } : options), sig, tabs: new Set(), lastInit: null, lastState: null, claims: new Map(), connecting: null, meter, lpKey: options.lpKey, options };
       sessions.set(sig, s);
       for (const e of EVENTS) {
         s.client.on(e, (p) => {
@@ -82,17 +88,29 @@ export function createHub(LpClient, ready) {
     return r;
   }
 
-  function claim(s, id, how) {
+  function claim(s, id, how, by = "tab") {
     let p = s.claims.get(id);
     if (!p) {
-      // One claim per order per LP, whichever tab asks: every tab gets the same promise,
-      // and every tab of the session hears the outcome.
+      // One claim per order per LP, whichever tab (or the auto-claim bot) asks: every
+      // asker gets the same promise, and every tab of the session hears the outcome
+      // (with the claim's round trip, for the history's latency figures).
+      // The order as the book had it (a lost claim's answer carries none).
+      const order = s.client.openOrders().find((o) => o.id === id) ?? null;
+      const t0 = performance.now();
       p = s.client[how](id).then((r) => ours(s, id, r));
       s.claims.set(id, p);
-      p.then((r) => fanOut(s, "claim", toWire({ orderId: id, result: r })), () => s.claims.delete(id));
+      p.then((r) => fanOut(s, "claim", toWire({ orderId: id, result: r, ms: Math.round(performance.now() - t0), by, order })), () => s.claims.delete(id));
       if (s.claims.size > 1000) s.claims.delete(s.claims.keys().next().value);
     }
     return p;
+  }
+
+  /** The session's link as measured, and how many sockets this worker holds for its key. */
+  function stats(s) {
+    let sockets = 0;
+    for (const o of sessions.values()) if (o.lpKey === s.lpKey) sockets += o.meter.stats().open;
+    const { heartbeatMs = 30000, pongTimeoutMs = 10000 } = s.options;
+    return { ...s.meter.stats(), sockets, heartbeatMs, pongTimeoutMs, now: Date.now() };
   }
 
   async function call(s, key, method, args) {
@@ -119,8 +137,22 @@ export function createHub(LpClient, ready) {
         return c[method](args[0]);
       case "waitForStatus":
         return c.waitForStatus(args[0], args[1], args[2]);
+      case "autoClaim": {
+        // Nothing to load for a status question while no bot runs.
+        if (!s.bot && args[0]?.op !== "start") return { running: false };
+        autoClaims ??= loadAutoClaim();
+        const api = { claim: (id) => claim(s, id, "claim", "auto"), fanOut: (e, p) => fanOut(s, e, toWire(p)) };
+        return (await autoClaims).autoClaim(s, args[0], api);
+      }
       case "close":
         return detach(key);
+      case "stats":
+        return stats(s);
+      case "reconnect":
+        // "Reconnect now": a fresh socket at once, whatever backoff the client was waiting out.
+        c.close();
+        s.connecting = c.connect().finally(() => (s.connecting = null));
+        return null;
       default:
         throw Object.assign(new Error(`unknown method ${method}`), { kind: "invalid_argument" });
     }
