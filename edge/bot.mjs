@@ -10,8 +10,8 @@
 // A bot is its config (config.mjs: the name of its key's secret binding, its policy),
 // stored in the object, so after any reset the object starts the bot again by itself.
 import { DurableObject } from "cloudflare:workers";
-import { LpClient, BotEngine } from "rampwire-lp/bot";
-import { BotDriver, RecordingWriter } from "rampwire-lp/driver";
+import { LpClient, BotEngine, RecordingWriter } from "rampwire-lp/bot";
+import { BotDriver } from "rampwire-lp/driver";
 import { refusal } from "./auth.mjs";
 import { ConfigError, DEFAULT_BOT, MAX_CONFIG_BYTES, defaultConfig, edgeSettings, parseConfig, settingsText } from "./config.mjs";
 import { makeLogger } from "./log.mjs";

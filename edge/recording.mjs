@@ -24,7 +24,7 @@ export class EdgeRecording {
   /**
    * @param {object} o
    * @param {DurableObjectStorage} o.storage
-   * @param {Function} o.RecordingWriter  the writer class (rampwire-lp/driver)
+   * @param {Function} o.RecordingWriter  the writer class (rampwire-lp/bot)
    * @param {number} o.maxBytes           stored bytes kept at most
    * @param {string[]} o.secrets          texts no line may hold (the key)
    */

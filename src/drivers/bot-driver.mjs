@@ -9,11 +9,6 @@
 // carried out. Requests (claim, lookups, fiat-sent) are started, not awaited: their
 // outcomes come back as inputs, one at a time.
 
-// The package API of recording and replay (`import { replay } from "rampwire-lp/driver"`,
-// with `BotReplay` from "rampwire-lp/bot"): platform-free, as the edge bot bundles them.
-export { replay, replayChunks } from "./replay.mjs";
-export { RecordingWriter } from "./recorder.mjs";
-
 /** @typedef {{ load(): Promise<{ entries: object[], modes: object[] }>, put(entry: object): Promise<void>, putMode(record: object): Promise<void>, forget(id: number): Promise<void>, forgetMode(seq: number): Promise<void> }} JournalStore */
 
 export class BotDriver {

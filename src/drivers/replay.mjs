@@ -1,7 +1,8 @@
 // `rampwire-lp replay`: a recording (src/drivers/recorder.mjs) run through one or more
 // policies by the bot engine on simulated time (`BotReplay`, src/bot/replay.rs), as fast
 // as the machine allows; the report says what each policy would have claimed. A replay
-// never claims: it sends nothing anywhere.
+// never claims: it sends nothing anywhere. The package API: `rampwire-lp/bot` (Node and
+// Workers) exports `replay` and `replayChunks` beside `BotReplay`.
 
 /**
  * Replays `text` (a whole recording) through `policies` (`[{ name, settings }]`, settings

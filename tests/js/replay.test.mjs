@@ -135,8 +135,7 @@ test("replay: a policy file with an unknown or a duplicate key says which; a bad
 });
 
 test("replay: the package API (BotReplay and replay()) gives the report the CLI prints", async () => {
-  const { BotReplay } = await import(path.join(ROOT, "pkg/bot/node.mjs"));
-  const { replay } = await import(path.join(ROOT, "pkg/drivers/bot-driver.mjs"));
+  const { BotReplay, replay } = await import(path.join(ROOT, "pkg/bot/node.mjs"));
   const policies = [{ name: "kes.env", settings: KES_ONLY }, { name: "wide.env", settings: KES_NGN }];
   const text = replay(BotReplay, HAND, policies, { file: "hand.jsonl" });
   const viaCli = await cli("replay", "--policy", file("kes.env"), "--policy", file("wide.env"), file("hand.jsonl"));
