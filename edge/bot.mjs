@@ -10,7 +10,7 @@
 // A bot is its config (config.mjs: the name of its key's secret binding, its policy),
 // stored in the object, so after any reset the object starts the bot again by itself.
 import { DurableObject } from "cloudflare:workers";
-import { LpClient, BotEngine } from "rampwire-lp/bot";
+import { LpClient, BotEngine, RecordingWriter } from "rampwire-lp/bot";
 import { BotDriver } from "rampwire-lp/driver";
 import { refusal } from "./auth.mjs";
 import { ConfigError, DEFAULT_BOT, MAX_CONFIG_BYTES, defaultConfig, edgeSettings, parseConfig, settingsText } from "./config.mjs";
@@ -20,6 +20,7 @@ import { Alerts } from "./alerts.mjs";
 import { BotTap } from "./tap.mjs";
 import { ENTRY, entryKey, claimsPage } from "./history.mjs";
 import { locate } from "./placement.mjs";
+import { EdgeRecording } from "./recording.mjs";
 
 /** Storage keys: mode records by seq, and the bot's config. */
 const MODE = "m:";
@@ -84,7 +85,7 @@ export class LpBot extends DurableObject {
     const bad = BotEngine.checkSettings(settings);
     if (bad !== undefined) setupError = JSON.parse(bad).message ?? bad;
     else if (typeof key !== "string" || key === "") setupError = `the ${config.key_secret} secret is not set (wrangler secret put ${config.key_secret})`;
-    const bot = { config, log, metrics, alerts, setupError, driver: null, tap: null, watchdogMs: 30_000 };
+    const bot = { config, log, metrics, alerts, setupError, driver: null, tap: null, recording: null, watchdogMs: 30_000 };
     this.bot = bot;
     if (setupError !== null) {
       log({ level: "error", event: "setup_error", reason: setupError });
@@ -95,6 +96,13 @@ export class LpBot extends DurableObject {
       }
       return;
     }
+    // RECORD_MAX_KB > 0: the order stream it sees, for `rampwire-lp replay` (GET /recording).
+    let recording = null;
+    if (edge.RECORD_MAX_KB > 0) {
+      recording = new EdgeRecording({ storage: this.ctx.storage, RecordingWriter, maxBytes: edge.RECORD_MAX_KB * 1024, secrets: [key] });
+      await recording.load();
+    }
+    bot.recording = recording;
     const tap = new BotTap({ metrics, alerts, log, status: () => driver.status(), disconnectedAlertMs: edge.ALERT_DISCONNECTED_MS });
     const driver = new TappedDriver({
       LpClient,
@@ -103,6 +111,7 @@ export class LpBot extends DurableObject {
       lpKey: key,
       store: this.store(),
       log,
+      record: recording?.writer ?? null,
       notify: (notice) => log({ level: notice.kind === "stopped" ? "error" : "info", event: "notice", ...notice }),
     }, tap);
     await this.ctx.storage.delete(ALERTED_SETUP);
@@ -132,6 +141,7 @@ export class LpBot extends DurableObject {
     bot.alerts.close();
     await bot.driver?.drain(DRAIN_MS);
     bot.driver?.stop();
+    await bot.recording?.flush();
   }
 
   /** The journal store over Durable Object storage. */
@@ -172,6 +182,8 @@ export class LpBot extends DurableObject {
     bot.log({ level: "debug", event: "watchdog" });
     await bot.driver.tick();
     bot.tap.checkDisconnected();
+    // What the recording gathered since the last alarm is stored (a reset loses no more).
+    await bot.recording?.flush();
     if (this.wantsAlarm()) await this.ctx.storage.setAlarm(Date.now() + bot.watchdogMs);
   }
 
@@ -203,7 +215,7 @@ export class LpBot extends DurableObject {
   status() {
     const bot = this.bot;
     if (bot === null) return { state: "unconfigured", setupError: "no config: PUT /bots/{name}" };
-    const placement = { bot: bot.config.name, location_hint: bot.config.location_hint, colo: this.placement.colo, colo_source: this.placement.source, claim_rtt_ms: bot.metrics.rtt.summary(), discovery_to_claim_ms: bot.metrics.discovery.summary() };
+    const placement = { bot: bot.config.name, location_hint: bot.config.location_hint, colo: this.placement.colo, colo_source: this.placement.source, claim_rtt_ms: bot.metrics.rtt.summary(), discovery_to_claim_ms: bot.metrics.discovery.summary(), recording: bot.recording?.stats() ?? null };
     if (bot.setupError !== null) return { state: "stopped", setupError: bot.setupError, ...placement };
     try {
       return { ...bot.driver.status(), setupError: null, ...placement };
@@ -273,6 +285,9 @@ export class LpBot extends DurableObject {
     const bot = this.bot;
     if (route === "GET /summary") return Response.json(bot.setupError === null ? bot.driver.summary() : this.status());
     if (route === "GET /claims") return claimsPage(this.ctx.storage, url);
+    if (route === "GET /recording") {
+      return bot.recording !== null ? bot.recording.export() : Response.json({ error: "this bot records nothing: set RECORD_MAX_KB (KiB kept) in its settings" }, { status: 404 });
+    }
     const commands = { "POST /pause": "pause", "POST /resume": "resume", "POST /go-live": "go_live", "POST /go-dry-run": "go_dry_run" };
     const m = /^POST \/claims\/(\d{1,15})\/(fiat-sent|release)$/.exec(route);
     if ((route in commands || m) && bot.setupError !== null) return Response.json(this.status(), { status: 409 });

@@ -25,7 +25,11 @@ export const EDGE_DEFAULTS = {
   ALERT_DISCONNECTED_MS: "120000",
   ALERT_RETRY_MS: "1000",
   ALERT_MAX_ATTEMPTS: "6",
+  // The recording's bound in KiB (recording.mjs); 0, the default, records nothing.
+  RECORD_MAX_KB: "0",
 };
+/** Largest RECORD_MAX_KB: 64 MiB of a bot's storage. */
+export const RECORD_MAX_KB_LIMIT = 65536;
 const LOG_LEVELS = ["debug", "info", "warn", "error"];
 
 const NAME = /^[a-z0-9][a-z0-9-]{0,31}$/;
@@ -91,6 +95,9 @@ export function parseConfig(name, body, env, engineKeys) {
   for (const k of ["ALERT_DISCONNECTED_MS", "ALERT_RETRY_MS", "ALERT_MAX_ATTEMPTS"]) {
     if (settings[k] !== undefined && !/^[1-9][0-9]{0,8}$/.test(settings[k])) throw new ConfigError(`settings: ${k} must be a whole number above 0`);
   }
+  if (settings.RECORD_MAX_KB !== undefined && !(/^(0|[1-9][0-9]{0,4})$/.test(settings.RECORD_MAX_KB) && Number(settings.RECORD_MAX_KB) <= RECORD_MAX_KB_LIMIT)) {
+    throw new ConfigError(`settings: RECORD_MAX_KB is a whole number of KiB from 0 (off) to ${RECORD_MAX_KB_LIMIT}`);
+  }
   return { name, key_secret: keySecret, location_hint: hint, settings };
 }
 
@@ -119,5 +126,6 @@ export function edgeSettings(config, env) {
     const v = config.settings?.[k] ?? (typeof env[k] === "string" && env[k] !== "" ? env[k] : d);
     out[k] = k === "LOG_LEVEL" ? (LOG_LEVELS.includes(v) ? v : d) : Number(/^[1-9][0-9]{0,8}$/.test(v) ? v : d);
   }
+  out.RECORD_MAX_KB = Math.min(out.RECORD_MAX_KB, RECORD_MAX_KB_LIMIT);
   return out;
 }

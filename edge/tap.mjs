@@ -44,7 +44,8 @@ export class BotTap {
         }
         return;
       case "rtt_sample":
-        this.metrics.rttMs(i.ms);
+        // A lookup's round trip (the dry run's race estimate) is not a claim's.
+        if (i.via !== "lookup") this.metrics.rttMs(i.ms);
         return;
       case "disconnected":
         this.reason = i.reason ? `disconnected: ${i.reason}` : "disconnected";

@@ -495,7 +495,7 @@ impl Engine {
     }
 
     fn dry_awaiting(&self) -> usize {
-        self.journal.usage(Mode::DryRun, 0).open_claims as usize
+        self.journal.open_count(Mode::DryRun)
     }
 
     fn start_claim(&mut self, order: &OrderInfo) {

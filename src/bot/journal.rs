@@ -8,6 +8,7 @@
 //! Growth is bounded: [`Journal::compact`] drops final entries older than the retention,
 //! then the oldest final ones beyond the hard cap. A non-final entry is never dropped.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::entry::{Entry, EntryState};
@@ -49,6 +50,29 @@ pub struct Journal {
     /// `(age time, id)` of final entries, oldest first (compaction order).
     finals: BTreeSet<(u64, u64)>,
     modes: BTreeMap<u64, ModeRecord>,
+    /// Per mode: the USD sum of one UTC day, as [`Journal::usage`] last summed it, kept
+    /// while entries are only added after the day's last one (a replay or a busy day
+    /// would otherwise sum the whole day for every order).
+    day_sum: [Cell<Option<DaySum>>; 2],
+}
+
+/// A cached daily sum: the day's start and the sum in index order.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct DaySum {
+    day: u64,
+    sum: f64,
+}
+
+/// What an entry adds to the daily figure: its mode, spent time and USD bits, if spent.
+fn spend_key(e: &Entry) -> Option<(Mode, u64, u64)> {
+    e.is_spent()
+        .then(|| (e.mode, spent_time(e), usd_value(e).to_bits()))
+}
+
+/// An entry's USD value for the daily figure; unreadable counts as infinite (fails
+/// closed: nothing more is claimed that day).
+fn usd_value(e: &Entry) -> f64 {
+    crate::order::usable(e.amount_usd).unwrap_or(f64::INFINITY)
 }
 
 impl Journal {
@@ -90,23 +114,38 @@ impl Journal {
     /// Stores `entry` (replacing the one of its id) and updates the indexes with it.
     pub fn put(&mut self, entry: Entry) {
         let id = entry.id;
+        // An update that leaves the daily figure as it was keeps its cached sum.
+        let same_spend = self
+            .entries
+            .get(&id)
+            .is_some_and(|old| spend_key(old) == spend_key(&entry));
         if let Some(old) = self.entries.remove(&id) {
-            self.unindex(&old);
+            self.unindex(&old, !same_spend);
         }
-        self.index(&entry);
+        self.index(&entry, !same_spend);
         self.entries.insert(id, entry);
     }
 
-    fn index(&mut self, e: &Entry) {
+    fn index(&mut self, e: &Entry, spend: bool) {
         let m = slot(e.mode);
         if e.is_open() {
             if let Some(set) = self.open.get_mut(m) {
                 set.insert(e.id);
             }
         }
-        if e.is_spent() {
-            if let Some(set) = self.spent.get_mut(m) {
-                set.insert((spent_time(e), e.id));
+        if e.is_spent() && spend {
+            let key = (spent_time(e), e.id);
+            if let (Some(set), Some(cache)) = (self.spent.get_mut(m), self.day_sum.get(m)) {
+                if let Some(c) = cache.get().filter(|c| c.day == day_start(key.0)) {
+                    // Added after the day's last entry: the sum in index order goes on.
+                    let end = c.day.saturating_add(DAY_MS);
+                    let last = set.range((c.day, 0)..(end, 0)).next_back();
+                    cache.set(last.map_or(true, |l| *l < key).then(|| DaySum {
+                        day: c.day,
+                        sum: c.sum + usd_value(e),
+                    }));
+                }
+                set.insert(key);
             }
         }
         if e.is_final() {
@@ -116,13 +155,22 @@ impl Journal {
         }
     }
 
-    fn unindex(&mut self, e: &Entry) {
+    fn unindex(&mut self, e: &Entry, spend: bool) {
         let m = slot(e.mode);
         if let Some(set) = self.open.get_mut(m) {
             set.remove(&e.id);
         }
-        if let Some(set) = self.spent.get_mut(m) {
-            set.remove(&(spent_time(e), e.id));
+        if let Some(set) = self.spent.get_mut(m).filter(|_| spend) {
+            if set.remove(&(spent_time(e), e.id)) {
+                if let Some(cache) = self.day_sum.get(m) {
+                    if cache
+                        .get()
+                        .is_some_and(|c| c.day == day_start(spent_time(e)))
+                    {
+                        cache.set(None);
+                    }
+                }
+            }
         }
         self.finals.remove(&(e.age_time(), e.id));
         self.non_final.remove(&e.id);
@@ -130,8 +178,13 @@ impl Journal {
 
     fn remove(&mut self, id: u64) {
         if let Some(old) = self.entries.remove(&id) {
-            self.unindex(&old);
+            self.unindex(&old, true);
         }
+    }
+
+    /// Entries of `mode` holding collateral (or, in a dry run, a simulated slot).
+    pub fn open_count(&self, mode: Mode) -> usize {
+        self.open.get(slot(mode)).map_or(0, BTreeSet::len)
     }
 
     /// Open claims and the USD of the UTC day of `now`, for entries of `mode`, from the
@@ -141,10 +194,21 @@ impl Journal {
         let open_claims = self.open.get(m).map_or(0, |s| s.len());
         let start = day_start(now);
         let end = start.saturating_add(DAY_MS);
-        let daily_usd = self.spent.get(m).map_or(0.0, |s| {
-            s.range((start, 0)..(end, 0))
-                .map(|(_, id)| self.usd_of(*id))
-                .sum()
+        let cache = self.day_sum.get(m);
+        let cached = cache
+            .and_then(Cell::get)
+            .filter(|c| c.day == start)
+            .map(|c| c.sum);
+        let daily_usd = cached.unwrap_or_else(|| {
+            let sum = self.spent.get(m).map_or(0.0, |s| {
+                s.range((start, 0)..(end, 0))
+                    .map(|(_, id)| self.usd_of(*id))
+                    .sum()
+            });
+            if let Some(c) = cache {
+                c.set(Some(DaySum { day: start, sum }));
+            }
+            sum
         });
         Usage {
             open_claims: u32::try_from(open_claims).unwrap_or(u32::MAX),
@@ -178,10 +242,7 @@ impl Journal {
     /// An entry's USD value for the daily figure; unreadable counts as infinite (fails
     /// closed: nothing more is claimed that day).
     fn usd_of(&self, id: u64) -> f64 {
-        self.entries
-            .get(&id)
-            .and_then(|e| crate::order::usable(e.amount_usd))
-            .unwrap_or(f64::INFINITY)
+        self.entries.get(&id).map_or(f64::INFINITY, usd_value)
     }
 
     /// Entries per state (`would_claim` split by whether the outcome is known).

@@ -15,6 +15,8 @@
 //! - [`engine`]: the state machine, and the contract with drivers.
 //! - [`input`], [`action`], [`order`], [`failure`]: what crosses the boundary.
 //! - [`summary`]: status and the dry-run report.
+//! - [`recording`], [`replay`], [`report`]: the recording format, the engine run over a
+//!   recording on simulated time, and what it would have claimed.
 //! - [`clock`], [`budget`], [`track`], [`stats`]: the supporting pieces.
 
 #![deny(missing_docs)]
@@ -30,6 +32,9 @@ pub mod journal;
 pub mod mode;
 pub mod order;
 pub mod policy;
+pub mod recording;
+pub mod replay;
+pub mod report;
 pub mod settings;
 pub mod stats;
 pub mod summary;
@@ -44,6 +49,9 @@ pub use journal::Journal;
 pub use mode::{Mode, ModeRecord, ModeSource};
 pub use order::OrderInfo;
 pub use policy::{Policy, SkipRule, Usage, Verdict};
+pub use recording::RecordingError;
+pub use replay::{Replay, ReplayError, ReplayOptions};
+pub use report::Report;
 pub use settings::{CryptoRule, Settings, SettingsError};
 pub use summary::{DryRunSummary, Status};
 

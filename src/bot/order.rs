@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use rampwire_lp_core::wire::Order;
+use rampwire_lp_core::wire::{Order, OrderView};
 
 /// An open order seen on the socket, with the time the driver received it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -47,6 +47,20 @@ impl OrderInfo {
             crypto_symbol: order.crypto_symbol().to_owned(),
             crypto_chain: order.crypto_chain().to_owned(),
             status: order.status().to_owned(),
+            received_at,
+        }
+    }
+
+    /// From a decoded frame's order, received at `received_at`.
+    pub fn from_view(order: &OrderView<'_>, received_at: u64) -> OrderInfo {
+        OrderInfo {
+            id: order.id,
+            currency: order.currency.clone().into_owned(),
+            amount_fiat: order.amount_fiat,
+            amount_usd: order.amount_usd,
+            crypto_symbol: order.crypto_symbol.clone().into_owned(),
+            crypto_chain: order.crypto_chain.clone().into_owned(),
+            status: order.status.clone().into_owned(),
             received_at,
         }
     }

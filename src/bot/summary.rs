@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::engine::StopKind;
-use crate::entry::{DryOutcome, EntryState};
+use crate::entry::{DryOutcome, Entry, EntryState};
 use crate::journal::{Journal, DAY_MS};
 use crate::mode::{Mode, ModeRecord};
 use crate::policy::Usage;
@@ -195,18 +195,8 @@ impl DryRunSummary {
             s.usd_volume += e.amount_usd.unwrap_or(0.0);
             let name = e.outcome.as_ref().map_or("awaiting", DryOutcome::as_str);
             *s.outcomes.entry(name.to_owned()).or_insert(0) += 1;
-            let since = |t: u64| t.saturating_sub(e.received_at);
-            let (open_at_least, taken_within) = match &e.outcome {
-                Some(DryOutcome::Taken { at }) => (Some(since(*at)), Some(since(*at))),
-                Some(o) if o.is_taken() => (e.open_seen_at.map(since), Some(since(o.at()))),
-                Some(DryOutcome::StillOpen { at }) => (Some(since(*at)), None),
-                _ => (e.open_seen_at.map(since), None),
-            };
-            let estimate = match rtt {
-                Some(r) if open_at_least.is_some_and(|w| w > r) => "won",
-                Some(r) if taken_within.is_some_and(|w| w <= r) => "lost",
-                _ => "undetermined",
-            };
+            let (open_at_least, taken_within) = race_window(e);
+            let estimate = estimate(open_at_least, taken_within, rtt);
             match estimate {
                 "won" => s.likely_won += 1,
                 "lost" => s.likely_lost += 1,
@@ -229,12 +219,49 @@ impl DryRunSummary {
         all.sort_by_key(|w| std::cmp::Reverse(w.id));
         all.truncate(MAX_WINDOWS);
         s.windows = all;
+        // Sums of amounts in cents, as shown: a float sum's last bits (499.6499999999999)
+        // are noise.
+        s.usd_volume = cents(s.usd_volume);
+        for v in s.fiat_volume.values_mut() {
+            *v = cents(*v);
+        }
         s
     }
 
     /// The report as JSON.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// `x` rounded to hundredths.
+fn cents(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// A would-claim's race window, in ms after the order arrived: how long it was still
+/// open at least (the `order_taken` frame's time, or the last lookup that saw it open),
+/// and within how long someone took it (`None` if nobody did, as far as is known).
+pub fn race_window(e: &Entry) -> (Option<u64>, Option<u64>) {
+    let since = |t: u64| t.saturating_sub(e.received_at);
+    match &e.outcome {
+        Some(DryOutcome::Taken { at }) => (Some(since(*at)), Some(since(*at))),
+        Some(o) if o.is_taken() => (e.open_seen_at.map(since), Some(since(o.at()))),
+        Some(DryOutcome::StillOpen { at }) => (Some(since(*at)), None),
+        _ => (e.open_seen_at.map(since), None),
+    }
+}
+
+/// `won` (open longer than the round trip), `lost` (taken within one) or `undetermined`.
+pub fn estimate(
+    open_at_least: Option<u64>,
+    taken_within: Option<u64>,
+    rtt: Option<u64>,
+) -> &'static str {
+    match rtt {
+        Some(r) if open_at_least.is_some_and(|w| w > r) => "won",
+        Some(r) if taken_within.is_some_and(|w| w <= r) => "lost",
+        _ => "undetermined",
     }
 }
 

@@ -25,9 +25,12 @@ export class BotDriver {
    * @param {object} [o.clientOptions] extra LpClientOptions (e.g. `WebSocket`)
    * @param {{ at: string, crash: () => void }} [o.fault] fault injection for tests: `crash()`
    *   right `before_persist:STATE` or `after_persist:STATE` of an entry in STATE
+   * @param {import("./recorder.mjs").RecordingWriter} [o.record] records the order stream
+   *   (frames, lookup answers, disconnections) for `rampwire-lp replay`
    */
-  constructor({ LpClient, BotEngine, settings, lpKey, store, log = () => {}, notify = () => {}, now = Date.now, clientOptions = {}, fault = null }) {
+  constructor({ LpClient, BotEngine, settings, lpKey, store, log = () => {}, notify = () => {}, now = Date.now, clientOptions = {}, fault = null, record = null }) {
     this.fault = fault;
+    this.record = record;
     this.LpClient = LpClient;
     this.engine = new BotEngine(settings);
     this.lpKey = lpKey;
@@ -164,8 +167,7 @@ export class BotDriver {
       case "claim":
         return this.claim(a.id, a.token);
       case "get_order":
-        return this.request((c) => c.getOrder(a.id), (order) => ({ type: "order_state", id: a.id, token: a.token, answer: { result: "order", body: order } }),
-          (e) => ({ type: "order_state", id: a.id, token: a.token, answer: e.kind === "not_found" ? { result: "not_found" } : { result: "failed", ...failure(e) } }));
+        return this.lookup(a.id, a.token);
       case "fiat_sent":
         return this.request((c) => c.fiatSent(a.id), (order) => ({ type: "fiat_sent_outcome", id: a.id, token: a.token, outcome: { result: "order", body: order } }),
           (e) => ({ type: "fiat_sent_outcome", id: a.id, token: a.token, outcome: { result: "failed", ...failure(e) } }));
@@ -187,11 +189,20 @@ export class BotDriver {
       c.on("init", (i) => {
         this.enqueue({ type: "connected", lp_id: i.lpId });
         const at = this.now();
+        this.record?.init(at, i);
         for (const o of i.orders) this.enqueue({ type: "order", order: orderInfo(o, at) });
       }),
-      c.on("order", (o) => this.enqueue({ type: "order", order: orderInfo(o, this.now()) })),
-      c.on("order_taken", (e) => this.enqueue({ type: "order_taken", id: e.orderId })),
+      c.on("order", (o) => {
+        const at = this.now();
+        this.record?.newOrder(at, o);
+        this.enqueue({ type: "order", order: orderInfo(o, at) });
+      }),
+      c.on("order_taken", (e) => {
+        this.record?.orderTaken(this.now(), e.orderId);
+        this.enqueue({ type: "order_taken", id: e.orderId });
+      }),
       c.on("state", (s) => {
+        if (s.state === "reconnecting") this.record?.disconnected(this.now());
         if (s.state === "reconnecting") this.enqueue({ type: "disconnected", reason: s.reason?.message ?? null });
         if (s.state === "failed") this.enqueue(fatalOf(s.reason));
       }),
@@ -222,15 +233,38 @@ export class BotDriver {
     this.request(
       (c) => c.claim(id),
       (r) => {
+        const rtt = Math.max(0, Math.round(this.now() - t0));
+        this.record?.rtt(this.now(), rtt);
         const lp = typeof r.order?.lp_id === "number" ? r.order.lp_id : null;
         // The order goes along: a claim that landed on an order since cancelled is not won.
         const claimed = { result: "claimed", lp_id: lp, order: r.order ?? null };
         return [
-          { type: "rtt_sample", ms: Math.max(0, Math.round(this.now() - t0)) },
+          { type: "rtt_sample", ms: rtt },
           { type: "claim_outcome", id, token, outcome: r.status === "claimed" ? claimed : { result: "taken" } },
         ];
       },
       (e) => ({ type: "claim_outcome", id, token, outcome: { result: "failed", ...failure(e) } }),
+    );
+  }
+
+  /**
+   * GET /api/orders/{id}. Its round trip is a sample of the claim's too (one request to the
+   * same API): a dry run, which sends no claim, measures its race estimate by it.
+   */
+  lookup(id, token) {
+    const t0 = this.now();
+    this.request(
+      (c) => c.getOrder(id),
+      (order) => {
+        const rtt = Math.max(0, Math.round(this.now() - t0));
+        this.record?.state(this.now(), order);
+        this.record?.rtt(this.now(), rtt);
+        // `via` is not enumerable: the engine is not told (the input's JSON has no such
+        // field), a tap can tell it from a claim's (the edge's claim_rtt metric).
+        const sample = Object.defineProperty({ type: "rtt_sample", ms: rtt }, "via", { value: "lookup", enumerable: false });
+        return [sample, { type: "order_state", id, token, answer: { result: "order", body: order } }];
+      },
+      (e) => ({ type: "order_state", id, token, answer: e.kind === "not_found" ? { result: "not_found" } : { result: "failed", ...failure(e) } }),
     );
   }
 

@@ -1,6 +1,8 @@
 // `rampwire-lp`: the Node CLI of the package. `rampwire-lp bot` runs the bot engine
-// (src/bot/) against the Rampwire API with a crash-safe journal file; `rampwire-lp ctl`
-// talks to a running bot; `rampwire-lp config` prints a new settings file (dry run).
+// (src/bot/) against the Rampwire API with a crash-safe journal file (and `--record FILE`
+// records the order stream it sees); `rampwire-lp ctl` talks to a running bot;
+// `rampwire-lp replay` runs policies over a recording; `rampwire-lp config` prints a new
+// settings file (dry run).
 //
 // Settings come from the environment (the engine's KEY names), a KEY=VALUE file
 // (`--config FILE`) and flags, later ones overriding earlier ones; the engine parses the
@@ -9,11 +11,14 @@
 //
 // Exit codes: 0 stopped by a signal or `ctl stop`; 2 a bad setting or argument; 3 the LP
 // key was refused; 1 anything else (a damaged or locked journal, an internal error).
-import { readFileSync, rmSync } from "node:fs";
+import { createReadStream, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { BotDriver } from "./bot-driver.mjs";
 import { FileJournal } from "./file-journal.mjs";
+import { RecordingWriter, DEFAULT_MAX_BYTES } from "./recorder.mjs";
+import { fileSink } from "./recording-file.mjs";
+import { replayChunks } from "./replay.mjs";
 
 /** Flags that set one engine setting. */
 const FLAGS = {
@@ -34,7 +39,9 @@ const USAGE = `usage:
   rampwire-lp bot [--config FILE] [--journal DIR] [--key-file FILE] [--live | --dry-run]
                   [--currencies KES,NGN] [--max KES:20000,NGN:150000] [--min KES:500]
                   [--crypto usdt/trx,xrp] [--max-open 3] [--daily-usd-cap 500]
-                  [--api-url URL] [--set KEY=VALUE]...
+                  [--api-url URL] [--set KEY=VALUE]... [--record FILE [--record-max-mb 64]]
+  rampwire-lp replay --policy FILE [--policy FILE]... RECORDING [--json] [--skip-bad]
+                  [--rtt-ms MS]
   rampwire-lp ctl [--journal DIR] status | summary | pause | resume | go-live | go-dry-run
                   | fiat-sent ID | release ID | stop
   rampwire-lp config            print a new settings file (dry run: nothing is claimed)
@@ -42,7 +49,10 @@ const USAGE = `usage:
 The LP key is read from LP_KEY (or --key-file). Settings are also read from the
 environment under their own names (ALLOWED_CURRENCIES, MAX_AMOUNT, MAX_OPEN_CLAIMS, ...).
 A new bot runs in DRY RUN (it claims nothing) until started with --live or told
-\`rampwire-lp ctl go-live\`; the journal keeps the mode across restarts.`;
+\`rampwire-lp ctl go-live\`; the journal keeps the mode across restarts.
+--record FILE writes the order stream the bot sees (never the key) as JSON lines,
+rotated to FILE.1..FILE.3 at --record-max-mb; \`replay\` runs policies over it (a dry
+run on simulated time: nothing is sent) and reports what each would have claimed.`;
 
 /** A bad argument: exit 2 with the message. */
 class UsageError extends Error {}
@@ -56,6 +66,7 @@ export async function main(argv, { mod, env = process.env, out = (l) => process.
   try {
     if (command === "bot") return await bot(rest, mod, env, out, err);
     if (command === "ctl") return await ctl(rest, out, err);
+    if (command === "replay") return await replayCommand(rest, mod, out, err);
     if (command === "config") {
       out(configTemplate());
       return 0;
@@ -70,7 +81,7 @@ export async function main(argv, { mod, env = process.env, out = (l) => process.
 
 /** Reads flags into { settings: Map, journal, keyFile, config }. */
 function parseArgs(args) {
-  const o = { settings: new Map(), journal: "rampwire-bot", keyFile: null, config: null };
+  const o = { settings: new Map(), journal: "rampwire-bot", keyFile: null, config: null, record: null, recordMaxMb: null };
   const given = new Set();
   const once = (flag) => {
     if (given.has(flag)) throw new UsageError(`${flag} given twice`);
@@ -107,6 +118,14 @@ function parseArgs(args) {
     } else if (a === "--config") {
       once(a);
       o.config = value();
+    } else if (a === "--record") {
+      once(a);
+      o.record = value();
+    } else if (a === "--record-max-mb") {
+      once(a);
+      const mb = Number(value());
+      if (!(Number.isFinite(mb) && mb >= 0.01 && mb <= 100_000)) throw new UsageError("--record-max-mb takes a number of megabytes (0.01 to 100000)");
+      o.recordMaxMb = mb;
     } else if (a === "--key" || a.startsWith("--key=") || a === "--lp-key") {
       throw new UsageError("the LP key is never a flag (it would show in ps): set LP_KEY or use --key-file FILE");
     } else {
@@ -150,7 +169,16 @@ async function bot(args, mod, env, out, err) {
     err("rampwire-lp: no LP key: set LP_KEY, or pass --key-file FILE");
     return 2;
   }
+  if (o.recordMaxMb !== null && o.record === null) throw new UsageError("--record-max-mb needs --record FILE");
   const store = new FileJournal(o.journal);
+  let sink = null;
+  let record = null;
+  if (o.record !== null) {
+    sink = fileSink(o.record);
+    const maxBytes = o.recordMaxMb === null ? DEFAULT_MAX_BYTES : Math.round(o.recordMaxMb * 1024 * 1024);
+    // The key is given only to be kept out: a line holding it is dropped.
+    record = new RecordingWriter({ sink, source: "cli", maxBytes, secrets: [lpKey] });
+  }
   let resolveExit;
   const exited = new Promise((r) => (resolveExit = r));
   const log = (line) => out(JSON.stringify({ t: new Date().toISOString(), ...line }));
@@ -165,6 +193,7 @@ async function bot(args, mod, env, out, err) {
     lpKey,
     store,
     log,
+    record,
     notify: (notice) => {
       log({ level: notice.kind === "stopped" ? "error" : "info", event: "notice", ...notice });
       if (notice.kind === "stopped") {
@@ -180,6 +209,8 @@ async function bot(args, mod, env, out, err) {
     await driver.drain(Number(JSON.parse(driver.engine.clientOptions()).requestTimeoutMs ?? 10_000) * 2);
     server?.close();
     store.close();
+    sink?.close();
+    if (record) log({ level: "info", event: "recording_closed", file: o.record, ...record.stats });
     return code;
   };
   process.once("SIGTERM", () => resolveExit(0));
@@ -188,10 +219,12 @@ async function bot(args, mod, env, out, err) {
     await driver.start();
   } catch (e) {
     store.close();
+    sink?.close();
     throw e;
   }
   if (driver.driverError) {
     store.close();
+    sink?.close();
     err(`rampwire-lp: ${driver.driverError}`);
     return 1;
   }
@@ -204,6 +237,52 @@ async function bot(args, mod, env, out, err) {
   const code = await exited;
   clearInterval(summary);
   return stop(code);
+}
+
+/**
+ * `replay --policy A [--policy B] RECORDING [--json] [--skip-bad] [--rtt-ms N]`: prints
+ * the report. Exit 2 for a bad argument or policy (naming the file and the setting), 1 for
+ * a bad recording line (naming the file and the line).
+ */
+async function replayCommand(args, mod, out, err) {
+  const policies = [];
+  let recording = null;
+  let json = false;
+  let skipBad = false;
+  let rttMs;
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) throw new UsageError(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--policy") policies.push(value());
+    else if (a === "--json") json = true;
+    else if (a === "--skip-bad") skipBad = true;
+    else if (a === "--rtt-ms") {
+      const v = value();
+      if (!/^\d{1,7}$/.test(v)) throw new UsageError("--rtt-ms takes whole milliseconds");
+      rttMs = Number(v);
+    } else if (a.startsWith("--")) throw new UsageError(`unknown argument ${JSON.stringify(a)}\n${USAGE}`);
+    else if (recording === null) recording = a;
+    else throw new UsageError(`one recording at a time (got ${JSON.stringify(recording)} and ${JSON.stringify(a)})`);
+  }
+  if (policies.length === 0 || recording === null) throw new UsageError(`replay needs --policy FILE and a RECORDING\n${USAGE}`);
+  const named = policies.map((file) => ({ name: path.basename(file), settings: readFileSync(file, "utf8") }));
+  // Two files of one base name: the full paths tell them apart.
+  if (new Set(named.map((p) => p.name)).size < named.length) named.forEach((p, i) => (p.name = policies[i]));
+  try {
+    // Read in 1 MiB pieces: a large recording never sits in memory whole.
+    const chunks = createReadStream(recording, { encoding: "utf8", highWaterMark: 1 << 20 });
+    const report = await replayChunks(mod.BotReplay, chunks, named, { json, skipBad, rttMs, file: path.basename(recording) });
+    out(report.trimEnd());
+    return 0;
+  } catch (e) {
+    if (e?.replayError === undefined) throw e;
+    err(`rampwire-lp: ${e.message}`);
+    return e.replayError === "recording" ? 1 : 2;
+  }
 }
 
 /** The running bot's control socket: one JSON line in, one JSON line out (local only). */

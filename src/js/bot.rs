@@ -8,7 +8,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use rampwire_lp_bot::{Engine, Input, Settings};
+use rampwire_lp_bot::{Engine, Input, Replay, ReplayError, Settings};
 
 use super::convert;
 use crate::core::{ErrorKind, LpError};
@@ -118,4 +118,85 @@ fn ms(t: f64) -> u64 {
     } else {
         0
     }
+}
+
+/// A replay of a recording through one or more policies (`rampwire-lp replay`): the
+/// engine on simulated time, as fast as the machine allows, in dry run. Fed in pieces
+/// (`push`, any size; lines may straddle pieces), so a large file never sits in memory
+/// whole; `finish` gives the report. Deterministic: the same recording and policies give
+/// the same report, byte for byte.
+#[wasm_bindgen]
+pub struct BotReplay {
+    replay: Option<Replay>,
+}
+
+#[wasm_bindgen]
+impl BotReplay {
+    /// `policies`: a JSON array of `{"name", "settings"}` (settings as `KEY=VALUE` text);
+    /// `options`: JSON `{"file"?, "skipBad"?, "rttMs"?}`. Throws an `LpError`
+    /// (`invalid_argument`) naming a refused policy and its setting.
+    #[wasm_bindgen(constructor)]
+    pub fn new(policies: &str, options: &str) -> Result<BotReplay, JsValue> {
+        let replay = Replay::from_json(policies, options).map_err(|e| replay_error(&e))?;
+        Ok(BotReplay {
+            replay: Some(replay),
+        })
+    }
+
+    /// Feeds the next piece of the recording. Throws an `LpError` (`invalid_argument`,
+    /// with `file`, `line` and `problem`) at a bad line unless bad lines are skipped.
+    pub fn push(&mut self, text: &str) -> Result<(), JsValue> {
+        match self.replay.as_mut() {
+            Some(r) => r.push(text).map_err(|e| {
+                // A replay that stopped at a bad line takes nothing more.
+                self.replay = None;
+                replay_error(&e)
+            }),
+            None => Err(finished()),
+        }
+    }
+
+    /// The end of the recording: the report, as JSON (`json`) or text. Once only.
+    pub fn finish(&mut self, json: bool) -> Result<String, JsValue> {
+        let replay = self.replay.take().ok_or_else(finished)?;
+        let report = replay.finish().map_err(|e| replay_error(&e))?;
+        Ok(if json {
+            report.to_json()
+        } else {
+            report.to_text()
+        })
+    }
+}
+
+fn finished() -> JsValue {
+    convert::error(&LpError::new(
+        ErrorKind::InvalidArgument,
+        "this replay has finished (or stopped at a bad line)",
+    ))
+}
+
+/// A replay error as an `LpError` (`invalid_argument`), with where and what for a bad
+/// line, and which setting for a refused policy.
+fn replay_error(e: &ReplayError) -> JsValue {
+    let err = convert::error(&LpError::new(ErrorKind::InvalidArgument, e.to_string()));
+    if let Some(obj) = err.dyn_ref::<js_sys::Object>() {
+        convert::set(obj, "replayError", &JsValue::from_str(e.kind()));
+        match e {
+            ReplayError::Recording(r) => {
+                if let Some(f) = &r.file {
+                    convert::set(obj, "file", &JsValue::from_str(f));
+                }
+                convert::set(obj, "line", &JsValue::from_f64(r.line as f64));
+                convert::set(obj, "problem", &JsValue::from_str(r.kind()));
+            }
+            ReplayError::Policy { name, error } => {
+                convert::set(obj, "policy", &JsValue::from_str(name));
+                if let Some(s) = error.setting() {
+                    convert::set(obj, "setting", &JsValue::from_str(s));
+                }
+            }
+            _ => {}
+        }
+    }
+    err
 }

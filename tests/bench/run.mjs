@@ -15,6 +15,7 @@ import { workerd } from "../js/workerd.mjs";
 import { soak } from "./soak.mjs";
 import { worstFrame } from "./worst-frame.mjs";
 import { coldStart } from "./cold-start.mjs";
+import { nodeReplay, nativeReplay } from "./replay.mjs";
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 200_000);
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1000);
@@ -22,7 +23,7 @@ const SOAK_FRAMES = Number(process.env.BENCH_SOAK_FRAMES ?? 1_000_000);
 const SOAK_DROPS = Number(process.env.BENCH_SOAK_DROPS ?? 500);
 const BUDGET_KB = 60;
 // BENCH_SECTIONS (a regular expression over bundle, throughput, latency, idle, cold, soak,
-// worst) runs only those: for a quick look, so BENCHMARKS.md is then not written.
+// worst, replay) runs only those: for a quick look, so BENCHMARKS.md is then not written.
 const SECTIONS = process.env.BENCH_SECTIONS ? new RegExp(process.env.BENCH_SECTIONS) : null;
 const want = (name) => SECTIONS === null || SECTIONS.test(name);
 initSync({ module: readFileSync(path.join(ROOT, "pkg/rampwire_lp_bg.wasm")) });
@@ -409,6 +410,19 @@ table(["orders", "frame bytes", "ms", "ns per order", "book after"], (await wors
   n.toLocaleString("en"), bytes.toLocaleString("en"), ms.toFixed(1), Math.round(ns).toLocaleString("en"), book.toLocaleString("en"),
 ]));
 
+}
+
+// ---- 6. replay ------------------------------------------------------------------------------
+if (want("replay")) {
+say("## Replay (issue 21)");
+say();
+say("`rampwire-lp replay` speed: a generated recording (tests/bench/replay.mjs, the generator of src/bot/tests/replay_tests.rs: orders 500 ms apart, KES and NGN, taken over the socket, by HTTP claimers or expiring) through one policy on simulated time, best of 3. Node: the package's `BotReplay` (pkg/bot/node.mjs) fed 1 MiB pieces, as the CLI reads a file. Native: the engine's `replay_speed` test in release. Goal: ≥ 100,000 orders in < 2 s in Node, linear in the recording's size (ns per order flat).");
+say();
+const { BotReplay } = await import("../../pkg/bot/node.mjs");
+const row = (where, r) => [where, r.orders.toLocaleString("en"), (r.bytes / 1048576).toFixed(1), r.ms.toFixed(0), Math.round(r.perSecond).toLocaleString("en"), Math.round((r.ms * 1e6) / r.orders).toLocaleString("en")];
+const rows = nodeReplay(BotReplay).map((r) => row("Node (package)", r));
+rows.push(...nativeReplay(ROOT).map((r) => row("native (release)", r)));
+table(["where", "orders", "MiB", "ms", "orders/s", "ns per order"], rows);
 }
 
 if (PICK === null && SECTIONS === null) {

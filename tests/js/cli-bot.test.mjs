@@ -1,5 +1,6 @@
 // The Node CLI bot (`rampwire-lp bot`, pkg/drivers/) against rampwire-sim, as an operator
-// runs it: dry run by default, live claims by policy, fiat sent by `ctl`, the journal file
+// runs it: dry run by default (no claim through a reconnect, a restart and a resync; going
+// live and back journaled and kept across restarts), live claims by policy, fiat sent by `ctl`, the journal file
 // across restarts and SIGKILL at each step of a claim (exactly one claim at the server),
 // lp_id as a string, an expired claim, a refused key, a bad setting, one bot per journal.
 import { test, beforeEach, afterEach, after } from "node:test";
@@ -106,6 +107,70 @@ test("cli: a new bot runs in DRY RUN: it journals what it would claim and sends 
     assert.equal((await sim.orderInfo(o.id)).status, "open");
   } finally {
     assert.equal((await b.stop()).code, 0);
+  }
+});
+
+test("cli: DRY RUN through a reconnect, a restart and a resync sends no claim; go-live and back are journaled and survive restarts", async () => {
+  const dir = journalDir();
+  const allClaims = async () => (await sim.requests()).filter((l) => /^POST \/api\/orders\/\d+\/claim$/.test(l));
+  let b = bot(dir);
+  try {
+    await live(b);
+    const o1 = await sim.order({ currency: "KES", amount_fiat: 5000 });
+    await until(() => entryOf(dir, o1.id), 5000, "o1's would-claim");
+    // A dropped socket: the bot reconnects (its init repeats o1) and sees o2.
+    const connects = () => b.lines.filter((l) => l.event === "connected").length;
+    await sim.drop("close");
+    await until(() => connects() >= 2, 8000, "the reconnect");
+    const o2 = await sim.order({ currency: "NGN", amount_fiat: 1000 });
+    await until(() => entryOf(dir, o2.id), 5000, "o2's would-claim");
+    assert.equal((await b.stop()).code, 0);
+    // Down: o3 arrives while nobody listens; the restarted bot finds it in its init (resync).
+    const o3 = await sim.order({ currency: "KES", amount_fiat: 7000 });
+    b = bot(dir);
+    await live(b);
+    await until(() => entryOf(dir, o3.id), 5000, "o3's would-claim from the resync");
+    await new Promise((r) => setTimeout(r, 500));
+    assert.deepEqual(await allClaims(), [], "no claim request through reconnect, restart and resync");
+    for (const o of [o1, o2, o3]) {
+      assert.equal(entryOf(dir, o.id).mode, "dry_run");
+      assert.equal((await sim.orderInfo(o.id)).status, "open");
+    }
+    // They end on the server (as orders expire): going live finds nothing to claim.
+    for (const o of [o1, o2, o3]) await sim.post(`/_sim/orders/${o.id}/status`, { status: "cancelled" });
+    // Live and back by command: each journaled with its source and time.
+    const t0 = Date.now();
+    assert.equal((await ctl(dir, "go-live")).mode, "live");
+    const back = await ctl(dir, "go-dry-run");
+    assert.equal(back.mode, "dry_run");
+    assert.match(back.banner ?? "", /DRY RUN/);
+    const switches = journal(dir).filter((op) => op.op === "mode" && op.record.source === "command").map((op) => op.record);
+    assert.deepEqual(switches.map((r) => r.mode), ["live", "dry_run"]);
+    for (const r of switches) assert.ok(r.at >= t0 - 1000 && r.at <= Date.now() + 1000, `the switch's time: ${r.at}`);
+    assert.equal((await b.stop()).code, 0);
+    // A restart keeps the mode it had (dry run), though no flag says so.
+    b = bot(dir);
+    await live(b);
+    let s = await ctl(dir, "status");
+    assert.equal(s.mode, "dry_run");
+    assert.match(s.banner ?? "", /DRY RUN/);
+    assert.equal(await ctl(dir, "go-live").then((x) => x.mode), "live");
+    assert.equal((await b.stop()).code, 0);
+    // And live stays live across a restart; the dry-run entries are never reconciled as claims.
+    b = bot(dir);
+    await live(b);
+    s = await ctl(dir, "status");
+    assert.equal(s.mode, "live");
+    assert.equal(s.banner ?? null, null, "no DRY RUN banner once live");
+    for (const o of [o1, o2, o3]) {
+      const dry = journal(dir).filter((op) => op.op === "put" && op.entry.id === o.id && op.entry.mode === "dry_run").map((op) => op.entry.state);
+      assert.ok(dry.length > 0, `o${o.id}'s dry-run entry`);
+      for (const st of dry) assert.ok(!["pending", "claimed", "fiat_sent", "completed"].includes(st), `dry-run entry of ${o.id} reconciled as a claim: ${st}`);
+    }
+    assert.deepEqual(await allClaims(), [], "still no claim request");
+    assert.equal(s.open_claims, 0);
+  } finally {
+    await b.stop();
   }
 });
 

@@ -2,6 +2,7 @@
 
 mod core_findings;
 mod engine_tests;
+mod replay_tests;
 mod settings_tests;
 mod sim;
 mod support;

@@ -8,3 +8,6 @@ installNodeTransport();
 initSync({ module: readFileSync(new URL("./rampwire_lp_bot_bg.wasm", import.meta.url)) });
 
 export * from "./rampwire_lp_bot.js";
+// Recording and replay (`rampwire-lp replay` through the package API).
+export { replay, replayChunks } from "../drivers/replay.mjs";
+export { RecordingWriter } from "../drivers/recorder.mjs";

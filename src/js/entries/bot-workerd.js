@@ -6,3 +6,6 @@ import { initSync } from "./rampwire_lp_bot.js";
 initSync({ module: wasm });
 
 export * from "./rampwire_lp_bot.js";
+// Recording and replay (the edge bot records; a Worker may replay).
+export { replay, replayChunks } from "../drivers/replay.mjs";
+export { RecordingWriter } from "../drivers/recorder.mjs";

@@ -165,6 +165,9 @@ pub async fn set_status(
     let mut g = sim.lock();
     match g.orders.get_mut(&id) {
         Some(o) => {
+            if let Some(r) = &sim.settings.recorder {
+                r.state(id, &status, o.lp_id);
+            }
             o.status = status;
             Json(o.control_view()).into_response()
         }

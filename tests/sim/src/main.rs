@@ -7,6 +7,7 @@ mod competitors;
 mod control;
 mod flow;
 mod model;
+mod record;
 mod rest;
 mod state;
 mod ws;
@@ -78,6 +79,13 @@ struct Cli {
     /// the rest are HTTP claims, which broadcast nothing.
     #[arg(long, default_value_t = 0.5)]
     competitor_ws_share: f64,
+    /// Write a recording of the run to FILE (for `rampwire-lp replay`): every broadcast
+    /// `new_order`/`order_taken` frame and every order state change, with times.
+    #[arg(long, value_name = "FILE")]
+    record: Option<String>,
+    /// The recording's size bound: past it nothing more is written.
+    #[arg(long, default_value_t = 256 * 1024 * 1024)]
+    record_max_bytes: u64,
 }
 
 fn fail(message: &str) -> ! {
@@ -113,7 +121,13 @@ async fn main() {
         cli.competitor_ws_share,
     )
     .unwrap_or_else(|e| fail(&e));
+    let recorder = cli.record.as_deref().map(|path| {
+        record::Recorder::create(path, cli.record_max_bytes)
+            .map(Arc::new)
+            .unwrap_or_else(|e| fail(&e))
+    });
     let sim = Sim::new(Settings {
+        recorder,
         keys,
         complete_after: Duration::from_millis(cli.complete_after_ms),
         auth_timeout: Duration::from_millis(cli.auth_timeout_ms),

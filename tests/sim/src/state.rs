@@ -42,6 +42,8 @@ pub struct Settings {
     pub seed: u64,
     /// Simulated competitor LPs (`--competitors`), if any.
     pub competitors: Option<crate::competitors::Competitors>,
+    /// `--record FILE`, if given.
+    pub recorder: Option<Arc<crate::record::Recorder>>,
 }
 
 /// What a socket task is told to do besides sending frames.
@@ -254,6 +256,9 @@ impl Sim {
             let frame: Arc<str> = json!({"type": "new_order", "order": order.preview()})
                 .to_string()
                 .into();
+            if let Some(r) = &self.settings.recorder {
+                r.frame(&frame);
+            }
             for s in g.sockets.values() {
                 if s.lp_id.is_some() && overlaps(&s.currencies, &order.currency) {
                     outbox.push((s.tx.clone(), s.control.clone(), frame.clone()));
@@ -288,6 +293,9 @@ impl Sim {
         let taken: Arc<str> = json!({"type": "order_taken", "order_id": order_id})
             .to_string()
             .into();
+        if let Some(r) = &self.settings.recorder {
+            r.frame(&taken);
+        }
         self.lock()
             .sockets
             .iter()
@@ -312,6 +320,9 @@ impl Sim {
         }
         order.status = "claimed".into();
         order.lp_id = Some(lp_id);
+        if let Some(r) = &self.settings.recorder {
+            r.state(id, "claimed", Some(lp_id));
+        }
         order.lp_receive_address = Some(model::receive_address(lp_id, &order.crypto_chain));
         Ok(order.rest_view(lp_id))
     }
@@ -327,6 +338,9 @@ impl Sim {
             return Err(409);
         }
         order.status = "fiat_sent".into();
+        if let Some(r) = &self.settings.recorder {
+            r.state(id, "fiat_sent", Some(lp_id));
+        }
         Ok(order.rest_view(lp_id))
     }
 
@@ -335,6 +349,9 @@ impl Sim {
         if let Some(o) = self.lock().orders.get_mut(&id) {
             if o.status == "fiat_sent" {
                 o.status = "completed".into();
+                if let Some(r) = &self.settings.recorder {
+                    r.state(id, "completed", o.lp_id);
+                }
             }
         }
     }
