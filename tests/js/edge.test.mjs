@@ -74,6 +74,61 @@ test("edge: a new bot is in DRY RUN unless told: it journals would-claims and se
   }
 });
 
+test("edge: dry run through a restart and a resync claims nothing; go-live and back to dry run are journaled (command, time), kept across restarts, and no dry-run entry becomes a claim", async () => {
+  // Room for every would-claim (dry run counts its own open ones against the limit too).
+  const vars = { DRY_RUN: "", MAX_OPEN_CLAIMS: "10" };
+  let bot = await startBot({ vars });
+  const dir = bot.dir;
+  const claimPosts = async () => (await sim.get("/_sim/requests")).filter((l) => /^POST \/api\/orders\/\d+\/claim$/.test(l));
+  try {
+    await live(bot);
+    const before = await sim.order({ currency: "KES", amount_fiat: 5000 });
+    await until(async () => (await entry(bot, before.id))?.mode === "dry_run", 5000, "the first would-claim");
+    // Down while an order is made: the restarted bot hears of it only in its init (a resync).
+    await bot.mf.dispose();
+    const during = await sim.order({ currency: "KES", amount_fiat: 5100 });
+    bot = await startBot({ vars, dir });
+    await live(bot);
+    assert.equal((await bot.status()).state, "dry_run", "a restart keeps dry run");
+    await until(async () => (await entry(bot, during.id))?.mode === "dry_run", 8000, "the resync's order as a would-claim");
+    assert.deepEqual(await claimPosts(), [], "no claim through a restart and a resync");
+    // Live by command: journaled with its source and time; the dry-run entries stay what they were.
+    const t0 = Date.now();
+    const goLive = await bot.call("POST", "/go-live");
+    assert.equal(goLive.status, 200);
+    let s = await bot.status();
+    assert.equal(s.state, "live");
+    const switched = s.mode_history?.[0];
+    assert.ok(switched && switched.mode === "live" && switched.source === "command", JSON.stringify(s.mode_history));
+    assert.ok(Math.abs(Number(switched.at_ms ?? switched.at ?? Date.parse(switched.time)) - t0) < 60_000, `the switch's time: ${JSON.stringify(switched)}`);
+    for (const o of [before, during]) {
+      const e = await entry(bot, o.id);
+      assert.equal(e.mode, "dry_run", `order ${o.id} stays a dry-run entry`);
+      assert.notEqual(e.state, "claimed", `order ${o.id}: a dry-run entry is never reconciled as a claim`);
+    }
+    assert.equal(s.open_claims, 0, "dry-run entries hold no collateral");
+    const liveOrder = await sim.order({ currency: "KES", amount_fiat: 5200 });
+    await until(async () => (await entry(bot, liveOrder.id))?.state === "claimed", 8000, "the live claim");
+    assert.deepEqual(await claimPosts(), [`POST /api/orders/${liveOrder.id}/claim`], "exactly one claim, the live one");
+    // Back to dry run by command, then a restart: still dry run, the history kept.
+    assert.equal((await bot.call("POST", "/go-dry-run")).status, 200);
+    const after = await sim.order({ currency: "KES", amount_fiat: 5300 });
+    await until(async () => (await entry(bot, after.id))?.mode === "dry_run", 5000, "a would-claim again");
+    await bot.mf.dispose();
+    bot = await startBot({ vars, dir });
+    await live(bot);
+    s = await bot.status();
+    assert.equal(s.state, "dry_run", "the command's dry run outlives a restart (the setting did not change)");
+    const sources = (s.mode_history ?? []).filter((r) => r.source === "command").map((r) => r.mode);
+    assert.deepEqual(sources.slice(0, 2), ["dry_run", "live"], JSON.stringify(s.mode_history));
+    const last = await sim.order({ currency: "KES", amount_fiat: 5400 });
+    await until(async () => (await entry(bot, last.id))?.mode === "dry_run", 8000, "a would-claim after the restart");
+    assert.deepEqual(await claimPosts(), [`POST /api/orders/${liveOrder.id}/claim`], "still only the live one");
+  } finally {
+    await bot.mf.dispose();
+  }
+});
+
 test("edge: the collateral limit stops claiming at MAX_OPEN_CLAIMS", async () => {
   const bot = await startBot({ vars: { MAX_OPEN_CLAIMS: "2" } });
   try {
