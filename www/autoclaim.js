@@ -2,11 +2,24 @@
 // (src/bot/settings.rs: ALLOWED_CURRENCIES, MAX_AMOUNT, MAX_OPEN_CLAIMS, DAILY_USD_CAP,
 // DRY_RUN); the engine itself runs in the shared worker (`client.autoClaim`), which decides
 // every claim: this file only writes the rules, sends the operator's commands and shows the
-// bot's status. A new bot starts in dry run; going live is an explicit, confirmed step.
+// bot's status. A new bot starts in dry run; going live is an explicit, confirmed step; a
+// start after a stop or a restart resumes the mode the bot's journal kept (the button says so).
 
 /** How often the panel asks the worker for the bot's status while it runs. */
 const POLL_MS = 1500;
 const STORE = "rampwire.autoclaim.rules";
+/** The mode the panel last saw the bot of an LP id run in: a start resumes its journal's mode. */
+const MODE_STORE = "rampwire.autoclaim.mode";
+
+/** The mode the panel last saw LP `lp`'s bot in (`live`, `dry_run`), or null. */
+function lastMode(lp) {
+  try {
+    const m = JSON.parse(localStorage.getItem(MODE_STORE) ?? "null");
+    return m && m.lp === lp ? m.mode : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Why auto-claim is refused here, or null: only a context never frozen nor throttled with a hidden tab may claim. */
 export function autoClaimRefusal() {
@@ -80,7 +93,12 @@ export function mountAutoClaim(root, { toast = () => {} } = {}) {
     last = r ?? { running: false };
     const s = last.status;
     const on = last.running && s;
-    start.textContent = on ? "Apply rules" : "Start in dry run";
+    // A start keeps the mode in the bot's journal (a restart keeps the mode it had): the
+    // button must not promise a dry run to a bot that was last seen live.
+    if (on && s.lp_id != null && lastMode(s.lp_id) !== s.mode) {
+      try { localStorage.setItem(MODE_STORE, JSON.stringify({ lp: s.lp_id, mode: s.mode })); } catch { /* private mode: the label falls back */ }
+    }
+    start.textContent = on ? "Apply rules" : client && lastMode(client.lpId) === "live" ? "Start: resumes live claiming" : "Start in dry run";
     for (const b of [pause, stop]) b.hidden = !on;
     live.hidden = !on || s.mode === "live";
     dry.hidden = !on || s.mode !== "live";

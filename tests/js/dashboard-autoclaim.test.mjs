@@ -42,12 +42,12 @@ after(async () => {
   await sim?.stop();
 });
 
-async function openTabs(ctx, n, key = KEY) {
+async function openTabs(ctx, n, key = KEY, site = web.url) {
   const pages = [];
   for (let i = 0; i < n; i++) {
     const p = await ctx.newPage();
     p.on("pageerror", (e) => pageErrors.push(e.message));
-    await p.goto(`${web.url}/`);
+    await p.goto(`${site}/`);
     await p.waitForSelector("body[data-ready=true]");
     await p.fill("#lp-key", key);
     await p.press("#lp-key", "Enter");
@@ -190,6 +190,99 @@ test("auto-claim: dry run sends no claim; pause stops claiming, resume goes on",
   await until(async () => (await claimPosts(after.id)) === 1, 10000, "claimed after resume");
   // Seen in dry run, the first order was journaled as a would-claim: going live does not claim it.
   assert.equal(await claimPosts(dry.id), 0);
+});
+
+test("auto-claim: dry run sends no claim through a drop, a resync and restarts; live and back are journaled and kept", async (t) => {
+  // A simulator of its own: its request log is this test's alone, so "no claim" is exact.
+  const own = await startSim(["--complete-after-ms", "300", "--seed", "21"]);
+  t.after(() => own.stop());
+  const site = await serveStatic(path.join(ROOT, "www"), {
+    mounts: { "/pkg/": path.join(ROOT, "pkg") },
+    files: { "/config.json": JSON.stringify({ apiUrl: own.base }) },
+  });
+  t.after(() => site.close());
+  const ctx = await browser.newContext();
+  t.after(() => ctx.close());
+  const t0 = Date.now();
+  const rules = { limits: "KES:50000" };
+  const claims = async () => (await own.requests()).filter((l) => /^POST \/api\/orders\/[^/]+\/claim/.test(l));
+  const wouldClaims = async (p) => (await botReport(p)).summary.windows.map((w) => w.id);
+  const seen = (p, id, what) => until(async () => (await wouldClaims(p)).includes(id), 10000, `a would-claim for ${what} #${id}`);
+  /** Every tab closes (the SharedWorker goes with the last one) and a new tab connects: no bot runs until Start. */
+  const restart = async (q) => {
+    await q.close();
+    await until(async () => (await own.connections()).total === 0, 10000, "the socket closed with the last tab");
+    const [n] = await openTabs(ctx, 1, KEY, site.url);
+    assert.deepEqual(await botReport(n), { running: false }, "a new worker: no bot runs before Start");
+    return n;
+  };
+
+  const [p] = await openTabs(ctx, 1, KEY, site.url);
+  await startAuto(p, rules);
+  const a = await own.order({ currency: "KES", amount_fiat: 1000 });
+  const miss = await own.order({ currency: "KES", amount_fiat: 90000 });
+  await seen(p, a.id, "a live order");
+
+  // The socket drops and stays down (upgrades refused) while an order is created: it can
+  // only reach the bot through the reconnect's `init` resync.
+  await own.faults({ upgrade_reject_count: 1000 });
+  await own.drop("close");
+  await until(async () => (await own.connections()).total === 0, 10000, "the socket dropped");
+  await p.waitForFunction(() => document.querySelector("#badge").textContent !== "Live");
+  const b = await own.order({ currency: "KES", amount_fiat: 2000 });
+  await own.faults({});
+  await p.waitForFunction(() => document.querySelector("#badge").textContent === "Live", null, { timeout: 20000 });
+  await seen(p, b.id, "the resync's order");
+  assert.ok((await own.requests()).filter((l) => l.startsWith("GET /ws")).length >= 2, "the client reconnected");
+
+  // Restart in dry run: the bot comes back in dry run, its would-claims stay would-claims.
+  const p2 = await restart(p);
+  assert.equal(await p2.textContent("#ac-start"), "Start in dry run");
+  await startAuto(p2, rules);
+  const after1 = await botReport(p2);
+  assert.match(after1.status.banner, /^DRY RUN/);
+  for (const o of [a, b]) assert.ok(after1.summary.windows.some((w) => w.id === o.id), `#${o.id} still a would-claim after the restart`);
+  const c = await own.order({ currency: "KES", amount_fiat: 3000 });
+  await seen(p2, c.id, "an order after the restart");
+  await p2.waitForFunction(() => /would have claimed [1-9]/.test(document.querySelector("#ac-status").textContent));
+  await settle(1000);
+  assert.deepEqual(await claims(), [], "dry run: no POST /api/orders/*/claim through the drop, the resync and the restart");
+  assert.deepEqual((await botReport(p2)).status.by_state, { would_claim: 3 }, "three would-claims, nothing else journaled");
+  assert.ok(!(await wouldClaims(p2)).includes(miss.id), "the order over the limit is no would-claim");
+
+  // Go live (confirmed): a new matching order is claimed once; the open would-claims are not.
+  await goLive(p2);
+  const d = await own.order({ currency: "KES", amount_fiat: 4000 });
+  await until(async () => (await claims()).length >= 1, 10000, "the live order claimed");
+  // Restart while live: Start resumes the journal's mode (the settings still say DRY_RUN=true),
+  // and says so; the would-claims the new socket's `init` brings back are not claimed.
+  const p3 = await restart(p2);
+  assert.equal(await p3.textContent("#ac-start"), "Start: resumes live claiming");
+  await p3.click("#ac-start");
+  await p3.waitForFunction(() => document.querySelector("#ac-status").textContent.startsWith("Live: claiming"), null, { timeout: 15000 });
+  const f = await own.order({ currency: "KES", amount_fiat: 4500 });
+  await until(async () => (await claims()).length >= 2, 10000, "the order after the live restart claimed");
+  // Back to dry run: the next one is not claimed.
+  await p3.click("#ac-dry");
+  await p3.waitForFunction(() => document.querySelector("#autoclaim").dataset.mode === "dry_run");
+  const e = await own.order({ currency: "KES", amount_fiat: 5000 });
+  await seen(p3, e.id, "an order back in dry run");
+  await settle(1000);
+  assert.deepEqual(await claims(), [`POST /api/orders/${d.id}/claim`, `POST /api/orders/${f.id}/claim`], "claims over the whole test: the two live orders', once each");
+  for (const o of [a, b, c, e]) assert.equal((await own.orderInfo(o.id)).status, "open", `#${o.id} never claimed`);
+
+  // Another restart: still dry run; the switches are in the journal with their time and source.
+  const p4 = await restart(p3);
+  assert.equal(await p4.textContent("#ac-start"), "Start in dry run");
+  await startAuto(p4, rules);
+  const history = (await botReport(p4)).status.mode_history;
+  const switches = history.filter((r) => r.source !== "connection").reverse();
+  assert.deepEqual(switches.map((r) => [r.mode, r.source]), [["dry_run", "setting"], ["live", "command"], ["dry_run", "command"]], JSON.stringify(history));
+  const at = switches.map((r) => r.at);
+  assert.ok(t0 <= at[0] && at[0] <= at[1] && at[1] <= at[2] && at[2] <= Date.now(), `switch times ${at}`);
+  await settle(1000);
+  assert.equal((await claims()).length, 2, "no claim after the last restart");
+  assert.deepEqual(pageErrors, [], "no uncaught page errors");
 });
 
 test("auto-claim: a frozen (hidden) tab does not stop it: the worker claims", async (t) => {
