@@ -5,6 +5,8 @@
 // bot's status. A new bot starts in dry run; going live is an explicit, confirmed step; a
 // start after a stop or a restart resumes the mode the bot's journal kept (the button says so).
 
+import { el } from "./format.js";
+
 /** How often the panel asks the worker for the bot's status while it runs. */
 const POLL_MS = 1500;
 const STORE = "rampwire.autoclaim.rules";
@@ -26,16 +28,6 @@ export function autoClaimRefusal() {
   if (typeof SharedWorker === "function") return null;
   if (globalThis.navigator?.locks && typeof Worker === "function" && typeof BroadcastChannel === "function") return null;
   return "Auto-claim is not available in this browser: it needs SharedWorker, or Web Locks with Worker, so that claims come from a worker that keeps running while this tab is hidden. Claim by hand instead.";
-}
-
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") e.textContent = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...children);
-  return e;
 }
 
 function field(id, label, input, help) {

@@ -4,21 +4,14 @@
 // it: the key is not stored). Payee details are not stored either: they are read again
 // from `GET /api/orders/{id}` after a reload.
 
+import { openStore } from "./idb.js";
+
 const DB = "rampwire-dashboard";
 const STORE = "claims";
 /** Most claims kept per LP (the oldest finished ones go first). */
 const MAX = 500;
 
-let dbp = null;
-function db() {
-  dbp ??= new Promise((resolve, reject) => {
-    const r = indexedDB.open(DB, 1);
-    r.onupgradeneeded = () => r.result.createObjectStore(STORE, { keyPath: ["origin", "lp", "id"] });
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-  return dbp;
-}
+const db = openStore(DB, STORE);
 
 function tx(mode, fn) {
   return db().then((d) => new Promise((resolve, reject) => {

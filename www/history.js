@@ -4,22 +4,16 @@
 // currency and in USD (the order's `amount_usd`, the figure the bot engine's daily cap
 // counts), win rate, claim latency (p50/p95, the hub's claim round trip), CSV export.
 
+import { openStore } from "./idb.js";
+import { el } from "./format.js";
+
 const DB = "rampwire-dashboard-history";
 const STORE = "orders";
 /** Most orders kept per LP (the oldest go first). */
 const MAX = 5000;
 const FINAL = new Set(["completed", "expired", "cancelled"]);
 
-let dbp = null;
-function db() {
-  dbp ??= new Promise((resolve, reject) => {
-    const r = indexedDB.open(DB, 1);
-    r.onupgradeneeded = () => r.result.createObjectStore(STORE, { keyPath: ["origin", "lp", "id"] });
-    r.onsuccess = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-  });
-  return dbp;
-}
+const db = openStore(DB, STORE);
 
 /** Runs `fn(store, done)` in one transaction; resolves with what `done` was given. */
 function tx(mode, fn) {
@@ -148,16 +142,6 @@ export function toCsv(records) {
   out.push(line(["all", "USD", t.won, t.lost, t.completed, "", "", round2(t.wonUsd), round2(t.completedUsd)]));
   out.push(line(["win_rate", t.winRate == null ? "" : round2(t.winRate)]), line(["claim_ms_p50", t.p50 ?? ""]), line(["claim_ms_p95", t.p95 ?? ""]));
   return out.join("\r\n") + "\r\n";
-}
-
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === "text") e.textContent = v;
-    else e.setAttribute(k, v);
-  }
-  e.append(...children);
-  return e;
 }
 
 /** Mounts the history panel in `root`; `show(origin, lp)` when the LP is known. */

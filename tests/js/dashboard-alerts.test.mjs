@@ -5,26 +5,14 @@
 // payee is known (its look-up retried). Headless Chromium against rampwire-sim.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
-import { startSim, ROOT, KEY } from "./sim.mjs";
-import { serveStatic, launchChromium } from "./static.mjs";
+import { KEY } from "./sim.mjs";
+import { startDashboard, stopDashboard } from "./dashboard-harness.mjs";
 
 let sim, web, browser;
 const pageErrors = [];
 
-before(async () => {
-  sim = await startSim(["--seed", "9", "--complete-after-ms", "400"]);
-  web = await serveStatic(path.join(ROOT, "www"), {
-    mounts: { "/pkg/": path.join(ROOT, "pkg") },
-    files: { "/config.json": JSON.stringify({ apiUrl: sim.base }) },
-  });
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await sim?.stop();
-});
+before(async () => ({ sim, web, browser } = await startDashboard(["--seed", "9", "--complete-after-ms", "400"])));
+after(() => stopDashboard({ sim, web, browser }));
 
 /**
  * Headless Chromium keeps every page "visible": the page's view of visibility is switched

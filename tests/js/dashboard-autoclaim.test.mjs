@@ -4,10 +4,9 @@
 // simulator's request log is the judge: what it saw is what was claimed.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
 import { createServer, request } from "node:http";
-import { startSim, ROOT, KEY, KEY2, until } from "./sim.mjs";
-import { serveStatic, launchChromium } from "./static.mjs";
+import { startSim, KEY, KEY2, until } from "./sim.mjs";
+import { startDashboard, stopDashboard, serveDashboard } from "./dashboard-harness.mjs";
 
 let sim, web, browser;
 const pageErrors = [];
@@ -16,12 +15,7 @@ const fetched = [];
 let front;
 
 before(async () => {
-  sim = await startSim(["--complete-after-ms", "300", "--seed", "7"]);
-  web = await serveStatic(path.join(ROOT, "www"), {
-    mounts: { "/pkg/": path.join(ROOT, "pkg") },
-    files: { "/config.json": JSON.stringify({ apiUrl: sim.base }) },
-  });
-  browser = await launchChromium();
+  ({ sim, web, browser } = await startDashboard(["--complete-after-ms", "300", "--seed", "7"]));
   // A logging proxy in front of the static server: the judge of what the worker loads.
   const up = new URL(web.url);
   front = createServer((req, res) => {
@@ -37,9 +31,7 @@ before(async () => {
 });
 after(async () => {
   await new Promise((r) => (front ? front.close(r) : r()));
-  await browser?.close();
-  await web?.close();
-  await sim?.stop();
+  await stopDashboard({ sim, web, browser });
 });
 
 async function openTabs(ctx, n, key = KEY, site = web.url) {
@@ -196,10 +188,7 @@ test("auto-claim: dry run sends no claim through a drop, a resync and restarts; 
   // A simulator of its own: its request log is this test's alone, so "no claim" is exact.
   const own = await startSim(["--complete-after-ms", "300", "--seed", "21"]);
   t.after(() => own.stop());
-  const site = await serveStatic(path.join(ROOT, "www"), {
-    mounts: { "/pkg/": path.join(ROOT, "pkg") },
-    files: { "/config.json": JSON.stringify({ apiUrl: own.base }) },
-  });
+  const site = await serveDashboard(own);
   t.after(() => site.close());
   const ctx = await browser.newContext();
   t.after(() => ctx.close());

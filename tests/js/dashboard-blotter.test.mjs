@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import path from "node:path";
 import { mkdirSync } from "node:fs";
 import { startSim, ROOT, KEY, KEY2 } from "./sim.mjs";
-import { serveStatic, launchChromium } from "./static.mjs";
+import { startDashboard, stopDashboard, serveDashboard } from "./dashboard-harness.mjs";
 
 const ART = path.join(ROOT, "tests/artifacts");
 mkdirSync(ART, { recursive: true });
@@ -15,19 +15,8 @@ mkdirSync(ART, { recursive: true });
 let sim, web, browser;
 const pageErrors = [];
 
-before(async () => {
-  sim = await startSim(["--seed", "7", "--complete-after-ms", "300"]);
-  web = await serveStatic(path.join(ROOT, "www"), {
-    mounts: { "/pkg/": path.join(ROOT, "pkg") },
-    files: { "/config.json": JSON.stringify({ apiUrl: sim.base, demoKeys: [KEY, KEY2] }) },
-  });
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await sim?.stop();
-});
+before(async () => ({ sim, web, browser } = await startDashboard(["--seed", "7", "--complete-after-ms", "300"], { demoKeys: [KEY, KEY2] })));
+after(() => stopDashboard({ sim, web, browser }));
 
 async function open(ctxOptions = { viewport: { width: 1366, height: 800 } }, ctx = null) {
   ctx ??= await browser.newContext(ctxOptions);
@@ -139,10 +128,7 @@ test("blotter: sortable columns with aria-sort; a limit per currency; filters an
 test("blotter: orders taken over HTTP (never broadcast) are re-checked past the threshold and marked, not left open", async () => {
   // Competitors take 75 % of the orders over HTTP only, 0.1–0.8 s after they appear.
   const busy = await startSim(["--seed", "11", "--rate", "3", "--competitors", "2", "--competitor-share", "0.75", "--competitor-ws-share", "0", "--competitor-delay-ms", "100..800"]);
-  const site = await serveStatic(path.join(ROOT, "www"), {
-    mounts: { "/pkg/": path.join(ROOT, "pkg") },
-    files: { "/config.json": JSON.stringify({ apiUrl: busy.base }) },
-  });
+  const site = await serveDashboard(busy);
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });
   try {
     // Three tabs of one browser: one of them re-checks for all (the look-ups stay bounded).

@@ -3,27 +3,15 @@
 // win rate, claim latency p50/p95, and the CSV export read back through the download.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
 import { readFile } from "node:fs/promises";
-import { startSim, ROOT, KEY, KEY2, until } from "./sim.mjs";
-import { serveStatic, launchChromium } from "./static.mjs";
+import { KEY, KEY2 } from "./sim.mjs";
+import { startDashboard, stopDashboard } from "./dashboard-harness.mjs";
 
 let sim, web, browser;
 const pageErrors = [];
 
-before(async () => {
-  sim = await startSim(["--complete-after-ms", "300", "--seed", "9"]);
-  web = await serveStatic(path.join(ROOT, "www"), {
-    mounts: { "/pkg/": path.join(ROOT, "pkg") },
-    files: { "/config.json": JSON.stringify({ apiUrl: sim.base }) },
-  });
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await sim?.stop();
-});
+before(async () => ({ sim, web, browser } = await startDashboard(["--complete-after-ms", "300", "--seed", "9"])));
+after(() => stopDashboard({ sim, web, browser }));
 
 async function openTab(ctx, key = KEY) {
   const p = await ctx.newPage();

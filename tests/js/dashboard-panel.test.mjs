@@ -6,8 +6,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { mkdirSync } from "node:fs";
-import { startSim, ROOT, KEY, until } from "./sim.mjs";
-import { serveStatic, launchChromium } from "./static.mjs";
+import { ROOT, KEY, until } from "./sim.mjs";
+import { startDashboard, stopDashboard } from "./dashboard-harness.mjs";
 
 const ART = path.join(ROOT, "tests/artifacts");
 mkdirSync(ART, { recursive: true });
@@ -17,19 +17,8 @@ const PONG_TIMEOUT_MS = 4000;
 let sim, web, browser;
 const pageErrors = [];
 
-before(async () => {
-  sim = await startSim(["--seed", "4"]);
-  web = await serveStatic(path.join(ROOT, "www"), {
-    mounts: { "/pkg/": path.join(ROOT, "pkg") },
-    files: { "/config.json": JSON.stringify({ apiUrl: sim.base, clientOptions: { heartbeatMs: HEARTBEAT_MS, pongTimeoutMs: PONG_TIMEOUT_MS } }) },
-  });
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await sim?.stop();
-});
+before(async () => ({ sim, web, browser } = await startDashboard(["--seed", "4"], { clientOptions: { heartbeatMs: HEARTBEAT_MS, pongTimeoutMs: PONG_TIMEOUT_MS } })));
+after(() => stopDashboard({ sim, web, browser }));
 
 test("panel: live: folded, last message ticking, ping and claim RTT, 1 of 5 sockets; a silent socket warns before the pong timeout; Reconnect now", async () => {
   const ctx = await browser.newContext({ viewport: { width: 1366, height: 800 } });

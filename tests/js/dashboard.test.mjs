@@ -4,8 +4,8 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import path from "node:path";
 import { mkdirSync } from "node:fs";
-import { startSim, ROOT, KEY, KEY2 } from "./sim.mjs";
-import { serveStatic, launchChromium } from "./static.mjs";
+import { ROOT, KEY, KEY2 } from "./sim.mjs";
+import { startDashboard, stopDashboard } from "./dashboard-harness.mjs";
 
 const ART = path.join(ROOT, "tests/artifacts");
 mkdirSync(ART, { recursive: true });
@@ -14,19 +14,8 @@ let sim, web, browser;
 const consoleLines = [];
 const pageErrors = [];
 
-before(async () => {
-  sim = await startSim(["--initial-orders", "5", "--complete-after-ms", "300", "--seed", "3"]);
-  web = await serveStatic(path.join(ROOT, "www"), {
-    mounts: { "/pkg/": path.join(ROOT, "pkg") },
-    files: { "/config.json": JSON.stringify({ apiUrl: sim.base, demoKeys: [KEY, KEY2] }) },
-  });
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await sim?.stop();
-});
+before(async () => ({ sim, web, browser } = await startDashboard(["--initial-orders", "5", "--complete-after-ms", "300", "--seed", "3"], { demoKeys: [KEY, KEY2] })));
+after(() => stopDashboard({ sim, web, browser }));
 
 async function openPage(opts = {}) {
   const ctx = await browser.newContext(opts);

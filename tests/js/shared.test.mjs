@@ -3,26 +3,14 @@
 // holds the client hands over; without SharedWorker a Web-Locks leader does the same.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import path from "node:path";
-import { startSim, ROOT, KEY, until } from "./sim.mjs";
-import { serveStatic, launchChromium } from "./static.mjs";
+import { KEY, until } from "./sim.mjs";
+import { startDashboard, stopDashboard } from "./dashboard-harness.mjs";
 
 let sim, web, browser;
 const pageErrors = [];
 
-before(async () => {
-  sim = await startSim(["--initial-orders", "4", "--complete-after-ms", "300", "--seed", "5"]);
-  web = await serveStatic(path.join(ROOT, "www"), {
-    mounts: { "/pkg/": path.join(ROOT, "pkg") },
-    files: { "/config.json": JSON.stringify({ apiUrl: sim.base }) },
-  });
-  browser = await launchChromium();
-});
-after(async () => {
-  await browser?.close();
-  await web?.close();
-  await sim?.stop();
-});
+before(async () => ({ sim, web, browser } = await startDashboard(["--initial-orders", "4", "--complete-after-ms", "300", "--seed", "5"])));
+after(() => stopDashboard({ sim, web, browser }));
 
 /** Opens `n` dashboard tabs in one browser profile (context), each connected with `key`. */
 async function openTabs(ctx, n, key = KEY) {
