@@ -6,7 +6,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { createServer, request } from "node:http";
 import { startSim, KEY, KEY2, until } from "./sim.mjs";
-import { startDashboard, stopDashboard, serveDashboard } from "./dashboard-harness.mjs";
+import { startDashboard, stopDashboard, serveDashboard, openTabs as openTabsOf } from "./dashboard-harness.mjs";
 
 let sim, web, browser;
 const pageErrors = [];
@@ -34,20 +34,7 @@ after(async () => {
   await stopDashboard({ sim, web, browser });
 });
 
-async function openTabs(ctx, n, key = KEY, site = web.url) {
-  const pages = [];
-  for (let i = 0; i < n; i++) {
-    const p = await ctx.newPage();
-    p.on("pageerror", (e) => pageErrors.push(e.message));
-    await p.goto(`${site}/`);
-    await p.waitForSelector("body[data-ready=true]");
-    await p.fill("#lp-key", key);
-    await p.press("#lp-key", "Enter");
-    pages.push(p);
-  }
-  await Promise.all(pages.map((p) => p.waitForFunction(() => document.querySelector("#badge").textContent === "Live", null, { timeout: 10000 })));
-  return pages;
-}
+const openTabs = (ctx, n, key = KEY, site = web.url) => openTabsOf(ctx, site, n, key, pageErrors);
 
 /** Fills the rules and starts auto-claim (a new bot runs in dry run). */
 async function startAuto(p, { limits, maxOpen = "10", dailyCap = "" }) {

@@ -27,3 +27,22 @@ export async function stopDashboard({ sim, web, browser }) {
   await web?.close();
   await sim?.stop();
 }
+
+/**
+ * Opens `n` dashboard tabs of `url` in one browser profile (`ctx`), each connected with
+ * `key`; resolves once every one says Live. Page errors go to `errors`.
+ */
+export async function openTabs(ctx, url, n, key, errors) {
+  const pages = [];
+  for (let i = 0; i < n; i++) {
+    const p = await ctx.newPage();
+    p.on("pageerror", (e) => errors.push(e.message));
+    await p.goto(`${url}/`);
+    await p.waitForSelector("body[data-ready=true]");
+    await p.fill("#lp-key", key);
+    await p.press("#lp-key", "Enter");
+    pages.push(p);
+  }
+  await Promise.all(pages.map((p) => p.waitForFunction(() => document.querySelector("#badge").textContent === "Live", null, { timeout: 10000 })));
+  return pages;
+}

@@ -5,7 +5,7 @@ import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { KEY, KEY2 } from "./sim.mjs";
-import { startDashboard, stopDashboard } from "./dashboard-harness.mjs";
+import { startDashboard, stopDashboard, openTabs as openTabsOf } from "./dashboard-harness.mjs";
 
 let sim, web, browser;
 const pageErrors = [];
@@ -13,16 +13,7 @@ const pageErrors = [];
 before(async () => ({ sim, web, browser } = await startDashboard(["--complete-after-ms", "300", "--seed", "9"])));
 after(() => stopDashboard({ sim, web, browser }));
 
-async function openTab(ctx, key = KEY) {
-  const p = await ctx.newPage();
-  p.on("pageerror", (e) => pageErrors.push(e.message));
-  await p.goto(`${web.url}/`);
-  await p.waitForSelector("body[data-ready=true]");
-  await p.fill("#lp-key", key);
-  await p.press("#lp-key", "Enter");
-  await p.waitForFunction(() => document.querySelector("#badge").textContent === "Live", null, { timeout: 10000 });
-  return p;
-}
+const openTab = async (ctx, key = KEY) => (await openTabsOf(ctx, web.url, 1, key, pageErrors))[0];
 
 /** The CSV's lines as arrays of fields (no quoted commas in this data). */
 const rowsOf = (csv) => csv.trim().split("\r\n").map((l) => l.split(","));

@@ -4,7 +4,7 @@
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { KEY, until } from "./sim.mjs";
-import { startDashboard, stopDashboard } from "./dashboard-harness.mjs";
+import { startDashboard, stopDashboard, openTabs as openTabsOf } from "./dashboard-harness.mjs";
 
 let sim, web, browser;
 const pageErrors = [];
@@ -13,20 +13,7 @@ before(async () => ({ sim, web, browser } = await startDashboard(["--initial-ord
 after(() => stopDashboard({ sim, web, browser }));
 
 /** Opens `n` dashboard tabs in one browser profile (context), each connected with `key`. */
-async function openTabs(ctx, n, key = KEY) {
-  const pages = [];
-  for (let i = 0; i < n; i++) {
-    const p = await ctx.newPage();
-    p.on("pageerror", (e) => pageErrors.push(e.message));
-    await p.goto(`${web.url}/`);
-    await p.waitForSelector("body[data-ready=true]");
-    await p.fill("#lp-key", key);
-    await p.press("#lp-key", "Enter");
-    pages.push(p);
-  }
-  await Promise.all(pages.map((p) => p.waitForFunction(() => document.querySelector("#badge").textContent === "Live", null, { timeout: 10000 })));
-  return pages;
-}
+const openTabs = (ctx, n, key = KEY) => openTabsOf(ctx, web.url, n, key, pageErrors);
 
 const rowIds = (p) => p.$$eval("#order-rows tr", (trs) => trs.map((t) => Number(t.dataset.id)));
 const claimIds = (p) => p.$$eval(".claim-card", (cs) => cs.map((c) => Number(c.dataset.id)).sort((a, b) => a - b));
