@@ -4,10 +4,8 @@
 import path from "node:path";
 import { mkdtempSync, rmSync, mkdirSync, symlinkSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { createHash } from "node:crypto";
-import { Miniflare } from "miniflare";
-import { build } from "esbuild";
 import { ROOT } from "./sim.mjs";
+import { workerd as runWorkerd } from "./workerd.mjs";
 
 /**
  * `rampwire-lp` resolved to this checkout's pkg/ (as an installed package: exports and
@@ -30,45 +28,8 @@ const resolveThisPkg = {
   },
 };
 
-/** Bundles `scriptPath` as wrangler does (Workers conditions, the .wasm a module of its own). */
-async function bundle(scriptPath) {
-  const outdir = path.join(ROOT, "target/workerd-edge", createHash("sha256").update(scriptPath).digest("hex").slice(0, 12));
-  await build({
-    entryPoints: [scriptPath],
-    bundle: true,
-    format: "esm",
-    platform: "neutral",
-    conditions: ["workerd", "worker", "browser"],
-    mainFields: ["browser", "module", "main"],
-    external: ["cloudflare:*", "node:*"],
-    loader: { ".wasm": "copy" },
-    plugins: [resolveThisPkg],
-    outdir,
-    entryNames: "worker",
-    logLevel: "error",
-  });
-  return path.join(outdir, "worker.js");
-}
-
-/** A Miniflare running the bundled `scriptPath` with `bindings` and `extra` options. */
-async function workerd(scriptPath, bindings, extra) {
-  const script = await bundle(scriptPath);
-  const mf = new Miniflare({
-    modules: true,
-    modulesRoot: path.dirname(script),
-    scriptPath: script,
-    modulesRules: [
-      { type: "ESModule", include: ["**/*.js", "**/*.mjs"] },
-      { type: "CompiledWasm", include: ["**/*.wasm"] },
-    ],
-    compatibilityDate: "2026-04-07",
-    cf: false,
-    bindings,
-    ...extra,
-  });
-  await mf.ready;
-  return mf;
-}
+/** `scriptPath` in workerd (tests/js/workerd.mjs), `rampwire-lp` resolved to this pkg/. */
+const workerd = (scriptPath, bindings, extra) => runWorkerd(scriptPath, bindings, extra, { plugins: [resolveThisPkg], dir: "target/workerd-edge" });
 
 export const TOKEN = "op-token-for-tests";
 export const POLICY = {

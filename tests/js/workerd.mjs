@@ -8,9 +8,13 @@ import { createHash } from "node:crypto";
 import path from "node:path";
 import { ROOT } from "./sim.mjs";
 
-/** Bundles `scriptPath` into target/workerd/<hash>/; returns the bundle's path. */
-export async function bundleWorker(scriptPath) {
-  const outdir = path.join(ROOT, "target/workerd", createHash("sha256").update(scriptPath).digest("hex").slice(0, 12));
+/**
+ * Bundles `scriptPath` into `<dir>/<hash>/` (default target/workerd); returns the bundle's
+ * path. `plugins`: esbuild plugins of the caller's (the edge harness resolves the package
+ * its own way).
+ */
+export async function bundleWorker(scriptPath, { plugins = [], dir = "target/workerd" } = {}) {
+  const outdir = path.join(ROOT, dir, createHash("sha256").update(scriptPath).digest("hex").slice(0, 12));
   await build({
     entryPoints: [scriptPath],
     bundle: true,
@@ -20,6 +24,7 @@ export async function bundleWorker(scriptPath) {
     mainFields: ["browser", "module", "main"],
     external: ["cloudflare:*", "node:*"],
     loader: { ".wasm": "copy" },
+    plugins,
     outdir,
     entryNames: "worker",
     logLevel: "error",
@@ -29,10 +34,10 @@ export async function bundleWorker(scriptPath) {
 
 /**
  * A Miniflare running `scriptPath`; `extra` adds Miniflare options (Durable Objects,
- * persistence).
+ * persistence); `bundling`: options of `bundleWorker`.
  */
-export async function workerd(scriptPath, bindings = {}, extra = {}) {
-  const script = await bundleWorker(scriptPath);
+export async function workerd(scriptPath, bindings = {}, extra = {}, bundling = {}) {
+  const script = await bundleWorker(scriptPath, bundling);
   const mf = new Miniflare({
     modules: true,
     modulesRoot: path.dirname(script),
