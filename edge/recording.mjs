@@ -97,7 +97,7 @@ export class EdgeRecording {
   async export() {
     await this.flush();
     const seqs = this.meta.chunks.map(([seq]) => seq);
-    const header = JSON.stringify({ rampwire_recording: 1, source: "edge", started_at: this.meta.startedAt }) + "\n";
+    const header = this.RecordingWriter.headerLine({ source: "edge", startedAt: this.meta.startedAt });
     const storage = this.storage;
     let i = 0;
     const enc = new TextEncoder();

@@ -90,10 +90,15 @@ export class RecordingWriter {
     return this.lastT;
   }
 
+  /** A recording's first line: the format's version, who recorded, since when (wall ms). */
+  static headerLine({ source, startedAt, completeStates = false }) {
+    const h = { rampwire_recording: RECORDING_VERSION, source, started_at: Math.round(startedAt) };
+    if (completeStates) h.complete_states = true;
+    return JSON.stringify(h) + "\n";
+  }
+
   header() {
-    const h = { rampwire_recording: RECORDING_VERSION, source: this.source, started_at: Math.round(this.now()) };
-    if (this.completeStates) h.complete_states = true;
-    const text = JSON.stringify(h) + "\n";
+    const text = RecordingWriter.headerLine({ source: this.source, startedAt: this.now(), completeStates: this.completeStates });
     this.sink.write(text);
     this.bytes = text.length;
   }

@@ -11,7 +11,7 @@
  * `policy`/`setting` for a refused policy).
  */
 export function replay(BotReplay, text, policies, { json = false, skipBad = false, rttMs, file } = {}) {
-  const r = new BotReplay(JSON.stringify(policies), JSON.stringify(options({ skipBad, rttMs, file })));
+  const r = start(BotReplay, policies, { skipBad, rttMs, file });
   try {
     r.push(text);
     return r.finish(json);
@@ -26,7 +26,7 @@ export function replay(BotReplay, text, policies, { json = false, skipBad = fals
  * Platform-free: the caller opens the file (the CLI: `fs.createReadStream`).
  */
 export async function replayChunks(BotReplay, chunks, policies, { json = false, skipBad = false, rttMs, file } = {}) {
-  const r = new BotReplay(JSON.stringify(policies), JSON.stringify(options({ skipBad, rttMs, file })));
+  const r = start(BotReplay, policies, { skipBad, rttMs, file });
   try {
     for await (const chunk of chunks) r.push(chunk);
     return r.finish(json);
@@ -35,9 +35,10 @@ export async function replayChunks(BotReplay, chunks, policies, { json = false, 
   }
 }
 
-function options({ skipBad, rttMs, file }) {
+/** A new `BotReplay` of `policies` with the options the engine reads. */
+function start(BotReplay, policies, { skipBad, rttMs, file }) {
   const o = { skipBad: Boolean(skipBad) };
   if (rttMs !== undefined) o.rttMs = rttMs;
   if (file !== undefined) o.file = String(file);
-  return o;
+  return new BotReplay(JSON.stringify(policies), JSON.stringify(o));
 }
