@@ -20,19 +20,16 @@ const KNOWN_SLOT = "rampwire-dashboard/taken/";
 function readKnown(scope) {
   try {
     const list = JSON.parse(localStorage.getItem(KNOWN_SLOT + scope) ?? "[]");
-    return new Map(Array.isArray(list) ? list.filter((e) => Array.isArray(e) && Number.isSafeInteger(e[0])) : []);
+    return new Map(Array.isArray(list) ? list.filter((e) => Array.isArray(e) && Number.isSafeInteger(e[0])).slice(-KNOWN) : []);
   } catch {
     return new Map();
   }
 }
 
-function writeKnown(scope, id, order) {
+/** Keeps `known` (at most KNOWN entries, oldest first) as the findings of `scope`. */
+function writeKnown(scope, known) {
   try {
-    const known = readKnown(scope);
-    known.delete(id);
-    known.set(id, order);
-    const list = [...known].slice(-KNOWN);
-    localStorage.setItem(KNOWN_SLOT + scope, JSON.stringify(list));
+    localStorage.setItem(KNOWN_SLOT + scope, JSON.stringify([...known]));
   } catch { /* storage full or off: the BroadcastChannel message still went out */ }
 }
 
@@ -51,29 +48,39 @@ export function startStaleChecks({ thresholdMs, rows, lookup, onTaken }) {
   let scope = null;
   let checking = false;
   let release = null;
-  /** Orders this tab took from the kept findings (each once). */
+  /**
+   * The scope's findings, whoever made them: read from storage when the scope is set (a
+   * tab opened late), then added to from the channel and this tab's own look-ups.
+   */
+  let known = new Map();
+  /** Orders this tab took from `known` for a row it got later (each once). */
   const applied = new Set();
+  const remember = (id, order) => {
+    known.delete(id);
+    known.set(id, order);
+    if (known.size > KNOWN) known.delete(known.keys().next().value);
+  };
   const bc = typeof BroadcastChannel === "function" ? new BroadcastChannel(CHANNEL) : null;
   if (bc) bc.onmessage = (e) => {
     const m = e.data;
-    if (m && m.scope === scope && Number.isSafeInteger(m.id)) onTaken(m.id, m.order ?? null);
+    if (!(m && m.scope === scope && Number.isSafeInteger(m.id))) return;
+    remember(m.id, m.order ?? null);
+    onTaken(m.id, m.order ?? null);
   };
 
   function found(id, order) {
     onTaken(id, order);
     const o = order ? { id: order.id, status: order.status, lp_id: order.lp_id } : null;
-    writeKnown(scope, id, o);
+    remember(id, o);
+    writeKnown(scope, known);
     bc?.postMessage({ scope, id, order: o });
   }
 
-  /** Open rows another tab's checker already found taken (this tab had no row then). */
+  /** Open rows of orders already found taken (this tab had no row when it heard). */
   function applyKnown() {
-    let known = null;
+    if (known.size === 0) return;
     for (const r of rows()) {
-      if (r.state !== "open" || applied.has(r.order.id)) continue;
-      known ??= readKnown(scope);
-      if (known.size === 0) return;
-      if (!known.has(r.order.id)) continue;
+      if (r.state !== "open" || applied.has(r.order.id) || !known.has(r.order.id)) continue;
       // Once per order in this tab (onTaken may look the order up again: ours after all).
       applied.add(r.order.id);
       if (applied.size > KNOWN) applied.delete(applied.values().next().value);
@@ -84,7 +91,7 @@ export function startStaleChecks({ thresholdMs, rows, lookup, onTaken }) {
   function tick() {
     const now = Date.now();
     tokens = Math.min(RATE, tokens + (RATE * TICK_MS) / 1000);
-    if (scope !== null) applyKnown();
+    applyKnown();
     if (!checking || now < pausedUntil) return;
     const limit = thresholdMs();
     const due = [];
@@ -129,6 +136,7 @@ export function startStaleChecks({ thresholdMs, rows, lookup, onTaken }) {
       release = null;
       checking = false;
       scope = next;
+      known = next === null ? new Map() : readKnown(next);
       if (next === null) return;
       const locks = globalThis.navigator?.locks;
       if (!locks || !bc) {
