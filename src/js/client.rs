@@ -19,6 +19,7 @@ use super::frames::{self, Frames, Host};
 use super::platform::{self, now_ms};
 use crate::core::flow::{Flow, FlowKind};
 use crate::core::options::{config_from_json, order_id, wait_options_from_json};
+use crate::core::rest::Method;
 use crate::core::{
     Action, Connection, DecodeError, ErrorKind, Event, LpError, Millis, OrderId, ShortFrame,
     SocketId, State,
@@ -58,8 +59,11 @@ pub(super) struct Inner {
     /// REST flows under way (see `flows`), by id.
     pub flows: Vec<(u32, Flow)>,
     pub next_flow: u32,
-    /// Orders the frame being handled announced, to claim before delivery (`autoClaim`).
+    /// Orders the frame being handled announced whose claim must ask the server first
+    /// (`autoClaim`: its last claim's outcome stayed unknown); claimed after the frame.
     auto_claims: Vec<OrderId>,
+    /// Claims `autoClaim` started for the frame being handled (at most [`MAX_AUTO_CLAIMS`]).
+    auto_count: usize,
 }
 
 pub(super) type Shared = Rc<RefCell<Inner>>;
@@ -189,6 +193,7 @@ impl LpClient {
                 flows: Vec::new(),
                 next_flow: 1,
                 auto_claims: Vec::new(),
+                auto_count: 0,
                 _callbacks: (handle, reserve, socket, timer, step),
             })
         });
@@ -426,9 +431,12 @@ pub(super) fn drive(rc: &Shared) {
                         if let Event::Order(id) = e {
                             if inner.frames.collecting()
                                 && inner.core.config().auto_claim
-                                && inner.auto_claims.len() < MAX_AUTO_CLAIMS
+                                && inner.auto_count < MAX_AUTO_CLAIMS
                             {
-                                inner.auto_claims.push(id);
+                                inner.auto_count += 1;
+                                if !auto_claim_now(&mut inner, id) {
+                                    inner.auto_claims.push(id);
+                                }
                             }
                         }
                         let direct = events.is_empty() && inner.frames.collecting();
@@ -525,6 +533,7 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
         return frames::BUSY;
     };
     {
+        guard.auto_count = 0;
         let Inner { core, frames, .. } = &mut *guard;
         frames.begin();
         match len {
@@ -545,13 +554,37 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
     }
     drop(guard);
     drive(&rc);
-    // autoClaim: the claims leave before the frame's events are delivered.
+    // autoClaim: the claims to reconcile first, before the frame's events are delivered.
     let auto = std::mem::take(&mut lock(&rc).auto_claims);
     for id in auto {
         let _ = claim_promise(&rc, id as f64, false);
     }
     let count = lock(&rc).frames.finish();
     count
+}
+
+/// autoClaim: the claim of order `id` leaves now, as the core announces the order (after
+/// decode, filter and book; before the frame's other work, its events and the listeners:
+/// a claim races other LPs). Joins a claim of the order under way or won; false when the
+/// last claim's outcome stayed unknown (then it goes the ordinary way after the frame:
+/// the server is asked first). Calls into host.js that never call back into wasm.
+fn auto_claim_now(inner: &mut Inner, id: OrderId) -> bool {
+    let key = id as f64;
+    let known = inner.host.claim_of(key);
+    if known.dyn_ref::<Promise>().is_some() {
+        return true;
+    }
+    if known.is_truthy() {
+        return false;
+    }
+    let promise = match flows::admit(inner, FlowKind::Claim, id) {
+        Ok((flow, req)) => inner
+            .host
+            .request(flow, &req.url, req.method == Method::Post),
+        Err(e) => Promise::reject(&convert::error(&e)),
+    };
+    inner.host.note_claim(key, &promise);
+    true
 }
 
 /// Most claims one frame starts under `autoClaim` (a resync's init can announce many).

@@ -5,7 +5,7 @@
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::client::{drive, emit, lock, Shared};
+use super::client::{drive, emit, lock, Inner, Shared};
 use super::convert;
 use super::frames::Host;
 use super::platform::now_ms;
@@ -56,6 +56,16 @@ pub fn start(
 /// first request.
 fn register(rc: &Shared, kind: FlowKind, id: OrderId) -> Result<(u32, Request, Host), LpError> {
     let mut inner = lock(rc);
+    let (flow_id, req) = admit(&mut inner, kind, id)?;
+    Ok((flow_id, req, inner.host.clone()))
+}
+
+/// [`register`] on the borrowed client: for a claim started while a frame is handled.
+pub(super) fn admit(
+    inner: &mut Inner,
+    kind: FlowKind,
+    id: OrderId,
+) -> Result<(u32, Request), LpError> {
     if inner.flows.len() >= MAX_FLOWS {
         return Err(LpError::new(
             ErrorKind::RateLimited,
@@ -86,7 +96,7 @@ fn register(rc: &Shared, kind: FlowKind, id: OrderId) -> Result<(u32, Request, H
     let flow_id = inner.next_flow;
     inner.next_flow = inner.next_flow.wrapping_add(1);
     inner.flows.push((flow_id, flow));
-    Ok((flow_id, req, inner.host.clone()))
+    Ok((flow_id, req))
 }
 
 /// host.js reports on flow `flow_id`; returns the next step for it.

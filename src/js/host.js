@@ -322,14 +322,17 @@ export class Host {
    * returns the promise of its outcome; `fetch` is called before this returns.
    */
   request(flow, url, post) {
-    return new Promise((resolve, reject) => this.run(flow, [FETCH, url, post], resolve, reject));
+    // The exchange first: the promise and the flow's bookkeeping can wait, a claim cannot.
+    const sent = this.exchange(url, post);
+    return new Promise((resolve, reject) => this.run(flow, [FETCH, url, post], resolve, reject, sent));
   }
 
   /**
    * Runs REST flow `flow` from its first `step` until wasm says it is done; settles
-   * through `resolve`/`reject` when given.
+   * through `resolve`/`reject` when given. `sent`: the first step's exchange, already
+   * under way.
    */
-  async run(flow, step, resolve, reject) {
+  async run(flow, step, resolve, reject, sent) {
     let settled = false;
     const settle = (ok, value) => {
       if (settled) return;
@@ -342,7 +345,8 @@ export class Host {
     for (;;) {
       const op = step[0];
       if (op === FETCH) {
-        const exchange = this.exchange(step[1], step[2]);
+        const exchange = sent ?? this.exchange(step[1], step[2]);
+        sent = undefined;
         // (After the request is on its way: nothing that can wait comes before it.)
         if (!this.running.has(flow)) this.running.set(flow, (e) => settle(false, e));
         let input = ANSWER;

@@ -75,6 +75,8 @@ class Connection {
   /** Writes `bytes` (one whole request) and reads its answer into `ex`. */
   send(bytes, ex) {
     this.ex = ex;
+    // The bytes first (a claim races): the answer's state is read on a later event.
+    this.socket.write(bytes);
     ex.head = null;
     ex.status = 0;
     ex.mode = "head";
@@ -82,7 +84,6 @@ class Connection {
     ex.size = 0;
     ex.reuse = true;
     this.socket.ref();
-    this.socket.write(bytes);
   }
 
   /** Ends the exchange under way (if any) and the connection. */

@@ -2,7 +2,8 @@
 // frame and a claim's bytes on the wire. `ws` with URL auth, JSON.parse, and one raw
 // keep-alive TCP socket to the API that writes a prebuilt HTTP/1.1 request (answers are
 // read and dropped). The socket is re-opened as soon as the server closes it (idle
-// timeout), so the floor is warm too. Run as a script: API_URL, LP_KEY in the environment.
+// timeout), so the floor is warm too. Run as a script: API_URL, LP_KEY (and CURRENCY, the
+// one subscribed to: KES unless set) in the environment.
 import net from "node:net";
 import { WebSocket } from "ws";
 
@@ -21,7 +22,7 @@ function open() {
   return s;
 }
 socket = open();
-const ws = new WebSocket(`${api.origin.replace("http", "ws")}/ws/orders?lp_key=${encodeURIComponent(key)}&currencies=KES`);
+const ws = new WebSocket(`${api.origin.replace("http", "ws")}/ws/orders?lp_key=${encodeURIComponent(key)}&currencies=${process.env.CURRENCY ?? "KES"}`);
 ws.on("message", (raw) => {
   const msg = JSON.parse(raw.toString());
   if (msg.type !== "new_order") return;

@@ -168,6 +168,8 @@ async function emitOrders(sim, n) {
 
 /** Latency quantiles per client, steady state (filled by the latency section). */
 let lat = {};
+/** LpClient / reference ratios of the paired section, by pair. */
+let paired = {};
 /** How the timed orders are emitted: steadily (emitOrders) or after idle gaps (gapOrders). */
 let emit = emitOrders;
 
@@ -349,6 +351,116 @@ say();
 say("The spec's Node bot uses the `ws` package; LpClient in Node is measured with it (`options.WebSocket`) and with Node's global WebSocket. In Chromium the page is served from another origin than the API, as an operator dashboard is: a POST with `Authorization` then needs a CORS preflight, and as every order has its own claim URL no preflight can be cached, so each claim is two round trips through the browser's network process — for the spec's own handler in the same page too (its row). A dashboard whose origin reverse-proxies the API has no preflight. On this 2-core machine the p99 is the 1 % of claims that met a burst of other work (Chromium's own processes, the simulator, the harness): it moves by 2× between runs.");
 say();
 
+}
+
+// ---- 3a. paired: the reference and LpClient at once, on alternate orders ------------------
+if (want("paired")) {
+  const PAIRED = Number(process.env.BENCH_PAIRED ?? ORDERS);
+  say(`## Paired latency: the reference and LpClient at the same time (${PAIRED} orders each)`);
+  say();
+  say(`Run one after the other (the table above), the same client measures up to 10 % apart at p50 on this 2-core machine: the machine's state drifts between runs. Here the reference and LpClient run at once with two keys: the reference subscribes to KES, LpClient to NGN, and the orders alternate between the two currencies, 5 ms apart, so each order reaches exactly one of them and both meet the same moments of the machine. In workerd both run in one isolate (one Worker request). The *control* rows pair the reference with a second copy of itself: how far from 1.00 the method itself reads. In Node the two are processes, and which starts first alternates by round (the one started second measured up to 1.16× slower with both the floor). ${ROUNDS} rounds on fresh simulators; the ratio of each round shows the spread. These ratios are the ones the goals are judged by.`);
+  say();
+  const KEY2 = "lp_e5f6a7b8";
+  /** Emits WARMUP + n pairs of orders (KES, then NGN); returns the timed ids by currency. */
+  async function pairedOrders(sim, n) {
+    const ids = { KES: [], NGN: [] };
+    for (let i = 0; i < 2 * (WARMUP + n); i++) {
+      const currency = i % 2 ? "NGN" : "KES";
+      const { id } = await sim.order({ currency, amount_fiat: 1000 + (i % 500) });
+      if (i >= 2 * WARMUP) ids[currency].push(id);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    return ids;
+  }
+  /** [reference ms, LpClient ms]: LP 12's claims on the KES orders, LP 13's on the NGN ones. */
+  async function pairedLatencies(sim, ids) {
+    const byLp = [[12, ids.KES], [13, ids.NGN]];
+    let byId;
+    for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 50))) {
+      byId = new Map((await sim.get("/_sim/orders")).map((o) => [o.id, o]));
+      if (byLp.every(([lp, list]) => list.every((id) => byId.get(id)?.claims?.some((x) => x.lp_id === lp))) || Date.now() - t0 > 5000) break;
+    }
+    return byLp.map(([lp, list]) => list.flatMap((id) => {
+      const o = byId.get(id);
+      const c = o?.claims?.find((x) => x.lp_id === lp);
+      return o?.broadcast_us != null && c ? [(c.at_us - o.broadcast_us) / 1000] : [];
+    }));
+  }
+  const bothConnected = (sim) => until(async () => {
+    const c = (await sim.get("/_sim/connections")).by_lp;
+    return c["12"] >= 1 && c["13"] >= 1;
+  }, 15000, "both clients to connect");
+  const floorBot = (sim, key, currency) => spawn(process.execPath, [path.join(ROOT, "tests/bench/floor-bot.mjs")], { env: { ...process.env, API_URL: sim.base, LP_KEY: key, CURRENCY: currency }, stdio: "ignore" });
+  /**
+   * The floor (KES) beside LpClient in Node (NGN), or beside a second floor (`lpExtra`
+   * null). Which process starts first alternates by round: on this machine the one
+   * started second measured up to 1.16× the first with both running the floor.
+   */
+  const nodePair = (lpExtra) => async (sim, n, round) => {
+    const bots = [];
+    const floorFirst = round % 2 === 0;
+    if (floorFirst) bots.push(floorBot(sim, KEY, "KES"));
+    const measure = async () => {
+      if (!floorFirst) bots.push(floorBot(sim, KEY, "KES"));
+      await bothConnected(sim);
+      return pairedLatencies(sim, await pairedOrders(sim, n));
+    };
+    try {
+      if (lpExtra === null) {
+        bots.push(floorBot(sim, KEY2, "NGN"));
+        return await measure();
+      }
+      const src = lpNodeSource(sim.base, 'import { WebSocket } from "ws";', ['currencies: ["NGN"]', lpExtra].filter(Boolean).join(", ")).replace(JSON.stringify(KEY), JSON.stringify(KEY2));
+      return await nodeBot("lp-pair-bot.mjs", src, nodeFlags, {}, measure);
+    } finally {
+      for (const b of bots) b.kill();
+    }
+  };
+  const workerdPair = (client) => async (sim, n) => {
+    const mf = await workerd(path.join(ROOT, "tests/bench/worker-bot.mjs"), { API_URL: sim.base, LP_KEY: KEY, LP_KEY2: KEY2, ORDERS: String(2 * (WARMUP + n)), CLIENT: client });
+    try {
+      const running = mf.dispatchFetch("http://bench.test/");
+      await bothConnected(sim);
+      const ids = await pairedOrders(sim, n);
+      await (await running).text();
+      return pairedLatencies(sim, ids);
+    } finally {
+      await mf.dispose();
+    }
+  };
+  const pairs = {
+    "Node: control, floor vs floor": nodePair(null),
+    "Node: floor vs LpClient (ws)": nodePair(""),
+    "Node: floor vs LpClient (ws, autoClaim)": nodePair('autoClaim: true, orderFilter: { currencies: ["NGN"] }'),
+    "workerd: control, spec handler vs spec handler": workerdPair("pair-spec"),
+    "workerd: spec handler vs LpClient": workerdPair("pair"),
+    "workerd: spec handler vs LpClient (autoClaim)": workerdPair("pair-auto"),
+  };
+  for (const name of Object.keys(pairs)) if (PICK && !PICK.test(name)) delete pairs[name];
+  const got = Object.fromEntries(Object.keys(pairs).map((k) => [k, { ref: [], lp: [], rounds: [] }]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, run] of Object.entries(pairs)) {
+      const [ref, lp] = await withSim((sim) => run(sim, Math.round(PAIRED / ROUNDS), round));
+      const g = got[name];
+      g.ref.push(...ref);
+      g.lp.push(...lp);
+      const r = quantiles([...ref]);
+      const l = quantiles([...lp]);
+      g.rounds.push([l.p50 / r.p50, l.p99 / r.p99]);
+    }
+  }
+  paired = {};
+  table(["reference vs LpClient", "claims", "reference p50 ms", "LpClient p50 ms", "p50 ratio", "per round", "reference p99 ms", "LpClient p99 ms", "p99 ratio", "per round"],
+    Object.entries(got).map(([name, g]) => {
+      const r = quantiles(g.ref);
+      const l = quantiles(g.lp);
+      paired[name] = { p50: l.p50 / r.p50, p99: l.p99 / r.p99 };
+      const per = (k) => g.rounds.map((x) => x[k].toFixed(2)).join(" ");
+      return [name, `${r.n} / ${l.n}`, r.p50?.toFixed(3), l.p50?.toFixed(3), (l.p50 / r.p50).toFixed(2), per(0), r.p99?.toFixed(2), l.p99?.toFixed(2), (l.p99 / r.p99).toFixed(2), per(1)];
+    }));
+  const pr = (name, q) => paired[name]?.[q]?.toFixed(2) ?? "NaN";
+  say(`Goals, paired: Node p50 ≤ 1.2×, p99 ≤ 1.5× the floor: LpClient ${pr("Node: floor vs LpClient (ws)", "p50")}, ${pr("Node: floor vs LpClient (ws)", "p99")}; autoClaim ${pr("Node: floor vs LpClient (ws, autoClaim)", "p50")}, ${pr("Node: floor vs LpClient (ws, autoClaim)", "p99")}. workerd p50 and p99 ≤ 1.0× the spec handler: LpClient ${pr("workerd: spec handler vs LpClient", "p50")}, ${pr("workerd: spec handler vs LpClient", "p99")}; autoClaim ${pr("workerd: spec handler vs LpClient (autoClaim)", "p50")}, ${pr("workerd: spec handler vs LpClient (autoClaim)", "p99")}. Controls: Node ${pr("Node: control, floor vs floor", "p50")}, workerd ${pr("workerd: control, spec handler vs spec handler", "p50")} at p50.`);
+  say();
 }
 
 // ---- 3b. the first claim after an idle gap ----------------------------------------------

@@ -11,14 +11,27 @@ initSync({ module: wasm });
 // listener only joins it.
 const AUTO = { autoClaim: true, orderFilter: { currencies: ["KES"] } };
 
-async function lpClient(env, seen) {
-  const client = new LpClient({ apiUrl: env.API_URL, lpKey: env.LP_KEY, ...(env.CLIENT === "lp-auto" ? AUTO : {}) });
+async function lpClient(env, seen, options = env.CLIENT === "lp-auto" ? AUTO : {}) {
+  const client = new LpClient({ apiUrl: env.API_URL, lpKey: env.LP_KEY, ...options });
   client.on("order", (o) => {
     client.claim(o.id).catch(() => {});
     seen();
   });
   await client.connect();
   return () => client.close();
+}
+
+// CLIENT=pair, pair-auto, pair-spec: the spec handler (LP_KEY, KES) and, at once in this one
+// isolate, LpClient (LP_KEY2, NGN only; autoClaim for pair-auto) or, as the benchmark's
+// control, a second spec handler (pair-spec). The orders alternate between the currencies:
+// each reaches one of the two, and both meet the same moments of the machine.
+async function pair(env, seen) {
+  const closeSpec = specHandler(env.API_URL, env.LP_KEY, seen);
+  const auto = env.CLIENT === "pair-auto" ? { autoClaim: true, orderFilter: { currencies: ["NGN"] } } : {};
+  const closeOther = env.CLIENT === "pair-spec"
+    ? specHandler(env.API_URL, env.LP_KEY2, seen, undefined, "NGN")
+    : await lpClient({ ...env, LP_KEY: env.LP_KEY2 }, seen, { currencies: ["NGN"], ...auto });
+  return () => (closeSpec(), closeOther());
 }
 
 export default {
@@ -29,7 +42,7 @@ export default {
     const count = () => {
       if (++seen >= Number(env.ORDERS)) setTimeout(done, 500);
     };
-    const close = env.CLIENT === "spec" ? specHandler(env.API_URL, env.LP_KEY, count) : await lpClient(env, count);
+    const close = env.CLIENT.startsWith("pair") ? await pair(env, count) : env.CLIENT === "spec" ? specHandler(env.API_URL, env.LP_KEY, count) : await lpClient(env, count);
     await Promise.race([finished, new Promise((r) => setTimeout(r, 120_000))]);
     close();
     return new Response(String(seen));

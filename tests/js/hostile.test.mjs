@@ -234,6 +234,38 @@ test("2a. one claim per order per client: claim/claim, claim/claimWs, claimWs/cl
   assert.equal(srv.requests.length + srv.frames.length, before, "nothing sent for won orders");
 });
 
+test("2c. autoClaim starts the claim while the frame is read: a repeated announcement joins it; an order whose claim stayed unknown is asked about (GET) before any new claim", async (t) => {
+  const srv = await hostile(t);
+  srv.on("POST", claimPath(401), { delayMs: 150, body: owned(401) });
+  srv.on("POST", claimPath(402), { destroy: true });
+  let lookups = false;
+  srv.on("GET", getPath(402), () => (lookups ? { body: order(402, { status: "claimed", lp_id: 99 }) } : { destroy: true }));
+  const c = client(t, srv, { autoClaim: true, orderFilter: { currencies: ["KES"] }, requestTimeoutMs: 500 });
+  const errors = [];
+  c.on("error", (e) => errors.push(e));
+  await c.connect();
+  // 401 announced twice while its claim is under way, and once more in a resync's init.
+  srv.broadcast(JSON.stringify({ type: "new_order", order: order(401) }));
+  srv.broadcast(JSON.stringify({ type: "new_order", order: order(401) }));
+  assertStatus(await within(outcome(c.claim(401)), 5000, "claim(401) joins the auto-claim"), "claimed", "401");
+  // 402: the connection is cut under its claim and under every look-up: outcome unknown.
+  srv.broadcast(JSON.stringify({ type: "new_order", order: order(402) }));
+  await srv.until(() => srv.count("POST", claimPath(402)) === 1, 5000, "the claim of 402");
+  const first = await within(outcome(c.claim(402)), 30000, "the claim of 402 to give up");
+  assert.equal(first.err?.kind, "unknown", `402: ${show(first)}`);
+  const before = srv.count("GET", getPath(402));
+  lookups = true;
+  // A server that lies announces both again after saying they were taken: 401 (won) is
+  // not claimed again; 402 (unknown) is asked about first, found taken, not claimed.
+  for (const id of [401, 402]) srv.broadcast(`{"type":"order_taken","order_id":${id}}`);
+  for (const id of [401, 402]) srv.broadcast(JSON.stringify({ type: "new_order", order: order(id) }));
+  await srv.until(() => srv.count("GET", getPath(402)) > before, 5000, "a look-up of 402");
+  await sleep(300);
+  assert.equal(srv.count("POST", claimPath(401)), 1, "one claim of 401 for three announcements");
+  assert.equal(srv.count("POST", claimPath(402)), 1, "402 was not claimed blindly again");
+  assert.deepEqual(errors.filter((e) => e.kind !== "network"), [], "no other error events");
+});
+
 test("2b. socket drops before `claimed`: both joined promises report the server's truth (GET)", async (t) => {
   const srv = await hostile(t);
   srv.onFrame = (msg, ws) => {
