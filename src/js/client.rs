@@ -19,7 +19,6 @@ use super::frames::{self, Frames, Host};
 use super::platform::{self, now_ms};
 use crate::core::flow::{Flow, FlowKind};
 use crate::core::options::{config_from_json, order_id, wait_options_from_json};
-use crate::core::rest::Method;
 use crate::core::{
     Action, Connection, DecodeError, ErrorKind, Event, LpError, Millis, OrderId, ShortFrame,
     SocketId, State,
@@ -59,9 +58,6 @@ pub(super) struct Inner {
     /// REST flows under way (see `flows`), by id.
     pub flows: Vec<(u32, Flow)>,
     pub next_flow: u32,
-    /// Orders the frame being handled announced whose claim must ask the server first
-    /// (`autoClaim`: its last claim's outcome stayed unknown); claimed after the frame.
-    auto_claims: Vec<OrderId>,
     /// Claims `autoClaim` started for the frame being handled (at most [`MAX_AUTO_CLAIMS`]).
     auto_count: usize,
 }
@@ -192,7 +188,6 @@ impl LpClient {
                 ws_claims: Vec::new(),
                 flows: Vec::new(),
                 next_flow: 1,
-                auto_claims: Vec::new(),
                 auto_count: 0,
                 _callbacks: (handle, reserve, socket, timer, step),
             })
@@ -428,15 +423,16 @@ pub(super) fn drive(rc: &Shared) {
                     // While a frame is handled, the frequent events go straight to the
                     // record (no allocation per frame) unless others wait before them.
                     Action::Emit(e) => {
+                        // autoClaim: the claim leaves as the core announces the order
+                        // (after decode, filter and book; before the frame's other work,
+                        // its events and the listeners: a claim races other LPs).
                         if let Event::Order(id) = e {
                             if inner.frames.collecting()
                                 && inner.core.config().auto_claim
                                 && inner.auto_count < MAX_AUTO_CLAIMS
                             {
                                 inner.auto_count += 1;
-                                if !auto_claim_now(&mut inner, id) {
-                                    inner.auto_claims.push(id);
-                                }
+                                let _ = claim_in(&mut inner, id as f64);
                             }
                         }
                         let direct = events.is_empty() && inner.frames.collecting();
@@ -554,37 +550,8 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
     }
     drop(guard);
     drive(&rc);
-    // autoClaim: the claims to reconcile first, before the frame's events are delivered.
-    let auto = std::mem::take(&mut lock(&rc).auto_claims);
-    for id in auto {
-        let _ = claim_promise(&rc, id as f64, false);
-    }
     let count = lock(&rc).frames.finish();
     count
-}
-
-/// autoClaim: the claim of order `id` leaves now, as the core announces the order (after
-/// decode, filter and book; before the frame's other work, its events and the listeners:
-/// a claim races other LPs). Joins a claim of the order under way or won; false when the
-/// last claim's outcome stayed unknown (then it goes the ordinary way after the frame:
-/// the server is asked first). Calls into host.js that never call back into wasm.
-fn auto_claim_now(inner: &mut Inner, id: OrderId) -> bool {
-    let key = id as f64;
-    let known = inner.host.claim_of(key);
-    if known.dyn_ref::<Promise>().is_some() {
-        return true;
-    }
-    if known.is_truthy() {
-        return false;
-    }
-    let promise = match flows::admit(inner, FlowKind::Claim, id) {
-        Ok((flow, req)) => inner
-            .host
-            .request(flow, &req.url, req.method == Method::Post),
-        Err(e) => Promise::reject(&convert::error(&e)),
-    };
-    inner.host.note_claim(key, &promise);
-    true
 }
 
 /// Most claims one frame starts under `autoClaim` (a resync's init can announce many).
@@ -592,6 +559,9 @@ const MAX_AUTO_CLAIMS: usize = 32;
 
 /// The promise of a claim of order `id` (see `LpClient::claim`); `ws`: over the socket.
 fn claim_promise(rc: &Shared, id: f64, ws: bool) -> Promise {
+    if !ws {
+        return claim_in(&mut lock(rc), id);
+    }
     let host = read(rc).host.clone();
     let known = host.claim_of(id);
     if let Some(p) = known.dyn_ref::<Promise>() {
@@ -600,12 +570,29 @@ fn claim_promise(rc: &Shared, id: f64, ws: bool) -> Promise {
     let promise = if known.is_truthy() {
         // The last claim's outcome stayed unknown: ask first, never claim blindly.
         flow_promise(rc, FlowKind::Reconcile, id)
-    } else if ws {
-        ws_claim(rc, id)
     } else {
-        flow_promise(rc, FlowKind::Claim, id)
+        ws_claim(rc, id)
     };
     host.note_claim(id, &promise);
+    promise
+}
+
+/// The promise of an HTTP claim of order `id`, on the borrowed client: joins the claim of
+/// the order under way or won; asks the server first when the last claim's outcome stayed
+/// unknown (never claims blindly). The request is on its way when this returns. (Also
+/// `autoClaim`'s, while the frame is handled: host.js never calls back into wasm here.)
+fn claim_in(inner: &mut Inner, id: f64) -> Promise {
+    let known = inner.host.claim_of(id);
+    if let Some(p) = known.dyn_ref::<Promise>() {
+        return p.clone();
+    }
+    let kind = if known.is_truthy() {
+        FlowKind::Reconcile
+    } else {
+        FlowKind::Claim
+    };
+    let promise = flow_in(inner, kind, id);
+    inner.host.note_claim(id, &promise);
     promise
 }
 
@@ -630,8 +617,13 @@ fn ws_claim(rc: &Shared, id: f64) -> Promise {
 
 /// A promise for a REST flow on order `id` (a JS number, checked here).
 fn flow_promise(rc: &Shared, kind: FlowKind, id: f64) -> Promise {
+    flow_in(&mut lock(rc), kind, id)
+}
+
+/// [`flow_promise`] on the borrowed client.
+fn flow_in(inner: &mut Inner, kind: FlowKind, id: f64) -> Promise {
     order_id(id)
-        .and_then(|id| flows::start_promise(rc, kind, id))
+        .and_then(|id| flows::start_promise(inner, kind, id))
         .unwrap_or_else(|e| Promise::reject(&convert::error(&e)))
 }
 

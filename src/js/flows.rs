@@ -5,9 +5,8 @@
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
 
-use super::client::{drive, emit, lock, Inner, Shared};
+use super::client::{drive, emit, lock, read, Inner, Shared};
 use super::convert;
-use super::frames::Host;
 use super::platform::now_ms;
 use crate::core::flow::{Flow, FlowKind, Input, Outcome, Step};
 use crate::core::rest::{Method, Request};
@@ -31,11 +30,14 @@ pub const WAKE: u32 = 3;
 /// The answer body passed `maxBodyBytes`: cut off, unread.
 pub const TOO_LARGE: u32 = 4;
 
-/// Starts a flow; returns the promise of its outcome. The first request is sent before
-/// this returns (a claim is on the race's critical path: one call into host.js).
-pub fn start_promise(rc: &Shared, kind: FlowKind, id: OrderId) -> Result<Promise, LpError> {
-    let (flow_id, req, host) = register(rc, kind, id)?;
-    Ok(host.request(flow_id, &req.url, req.method == Method::Post))
+/// Starts a flow on the borrowed client; returns the promise of its outcome. The first
+/// request is sent before this returns (a claim is on the race's critical path: one call
+/// into host.js, which never calls back into wasm while it runs).
+pub fn start_promise(inner: &mut Inner, kind: FlowKind, id: OrderId) -> Result<Promise, LpError> {
+    let (flow_id, req) = admit(inner, kind, id)?;
+    Ok(inner
+        .host
+        .request(flow_id, &req.url, req.method == Method::Post))
 }
 
 /// Starts a flow; `resolve`/`reject` (functions, or undefined) hear its outcome.
@@ -46,7 +48,8 @@ pub fn start(
     resolve: &JsValue,
     reject: &JsValue,
 ) -> Result<(), LpError> {
-    let (flow_id, req, host) = register(rc, kind, id)?;
+    let (flow_id, req) = admit(&mut lock(rc), kind, id)?;
+    let host = read(rc).host.clone();
     let first = step_for_js(rc, flow_id, Step::Fetch(req));
     host.run(flow_id, &first, resolve, reject);
     Ok(())
@@ -54,18 +57,7 @@ pub fn start(
 
 /// Admits a new flow (within the limits, one claim per order) and returns its id and
 /// first request.
-fn register(rc: &Shared, kind: FlowKind, id: OrderId) -> Result<(u32, Request, Host), LpError> {
-    let mut inner = lock(rc);
-    let (flow_id, req) = admit(&mut inner, kind, id)?;
-    Ok((flow_id, req, inner.host.clone()))
-}
-
-/// [`register`] on the borrowed client: for a claim started while a frame is handled.
-pub(super) fn admit(
-    inner: &mut Inner,
-    kind: FlowKind,
-    id: OrderId,
-) -> Result<(u32, Request), LpError> {
+fn admit(inner: &mut Inner, kind: FlowKind, id: OrderId) -> Result<(u32, Request), LpError> {
     if inner.flows.len() >= MAX_FLOWS {
         return Err(LpError::new(
             ErrorKind::RateLimited,
