@@ -81,6 +81,8 @@ const SHORT_PONG = 2;
 const TAKEN_PREFIX = '{"type":"order_taken","order_id":';
 const PONG_PREFIX = '{"type":"pong","ts":';
 const MAX_DIGITS = 15;
+/** Longest frame `shortFrame` can recognise (its prefix, the digits, the brace). */
+const SHORT_MAX = TAKEN_PREFIX.length + MAX_DIGITS + 1;
 
 /** How the provider writes a new_order frame (see `rejectUnread`). */
 const NEW_ORDER = '{"type":"new_order",';
@@ -125,10 +127,9 @@ export class Host {
     /** Node: this client's keep-alive connections (node-http.js); elsewhere null (fetch). */
     const node = nodeTransport();
     this.pool = node === null ? null : node.pool(authorization);
-    // One search for whatever keeps a frame from being dropped unread (see `rejectUnread`):
-    // a backslash, a second "type", or a quoted allowed currency (codes are letters and
-    // digits: literal in a regular expression).
-    this.keep = needles === null ? null : new RegExp(['\\\\', '"type"', ...needles].join("|"), "g");
+    // What keeps a frame from being dropped unread (see `rejectUnread`): a quoted allowed
+    // currency, or else a backslash or a second "type"; null: every frame is read.
+    this.keep = needles;
     /** socket of frames dropped unread since the last timer tick (0: none) */
     this.unreadOn = 0;
     this.memory = memory;
@@ -500,7 +501,7 @@ export class Host {
     let ascii = false;
     if (typeof data === "string") {
       // A third of a feed is order_taken and pong: read as one number, nothing copied.
-      const shape = shortFrame(data);
+      const shape = data.length <= SHORT_MAX ? shortFrame(data) : 0;
       if (shape !== 0) {
         this.views();
         this.f64[this.header + 1] = shortValue;
@@ -538,9 +539,11 @@ export class Host {
    */
   rejectUnread(data) {
     if (!data.startsWith(NEW_ORDER)) return false;
-    // One regex pass is ~1.5x faster than three `includes` (Node, Chromium).
-    this.keep.lastIndex = NEW_ORDER.length;
-    return !this.keep.test(data);
+    // The currencies first: an order to claim is told at its first search. (`indexOf`, not
+    // one regular expression: in workerd the regex took 12 % of a claiming frame's time.)
+    const needles = this.keep;
+    for (let i = 0; i < needles.length; i++) if (data.indexOf(needles[i], NEW_ORDER.length) >= 0) return false;
+    return data.indexOf('"type"', NEW_ORDER.length) < 0 && data.indexOf("\\", NEW_ORDER.length) < 0;
   }
 
   deliver(count, text, ascii) {
@@ -632,7 +635,7 @@ let shortValue = 0;
  */
 function shortFrame(data) {
   const end = data.length - 1;
-  if (end > TAKEN_PREFIX.length + MAX_DIGITS || data.charCodeAt(end) !== 125) return 0;
+  if (end >= SHORT_MAX || data.charCodeAt(end) !== 125) return 0;
   let shape = 0;
   let start = 0;
   if (data.startsWith(TAKEN_PREFIX)) {
