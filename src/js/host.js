@@ -324,7 +324,13 @@ export class Host {
    */
   request(flow, url, post) {
     // The exchange first: the promise and the flow's bookkeeping can wait, a claim cannot.
-    const sent = this.exchange(url, post);
+    // (wasm may hold the client while it calls this: nothing may throw out of it.)
+    let sent;
+    try {
+      sent = this.exchange(url, post);
+    } catch (e) {
+      sent = Promise.reject([FAILED, String((e && e.message) || e)]);
+    }
     return new Promise((resolve, reject) => this.run(flow, [FETCH, url, post], resolve, reject, sent));
   }
 
