@@ -279,19 +279,24 @@ const lpNodeSource = (base, wsImport, extra = "") => `${wsImport}
 import { LpClient } from ${JSON.stringify(path.join(ROOT, "pkg/node.mjs"))};
 ${botSource(base, [wsImport ? "WebSocket" : "", extra].filter(Boolean).join(", "))}`;
 
-/** The workerd bot (tests/bench/worker-bot.mjs) as `client` ("spec" or "lp"), for one request. */
-async function workerdBot(sim, n, client) {
-  const mf = await workerd(path.join(ROOT, "tests/bench/worker-bot.mjs"), { API_URL: sim.base, LP_KEY: KEY, ORDERS: String(WARMUP + n), CLIENT: client });
+/**
+ * The workerd bot (tests/bench/worker-bot.mjs) with `bindings`, for one request: once
+ * `connected(sim)`, emits orders with `emitOrders(sim)` and returns `measure(sim, ids)`.
+ */
+async function workerdRun(sim, bindings, connected, emitOrders, measure) {
+  const mf = await workerd(path.join(ROOT, "tests/bench/worker-bot.mjs"), { API_URL: sim.base, LP_KEY: KEY, ...bindings });
   try {
     const running = mf.dispatchFetch("http://bench.test/");
-    await waitConnected(sim);
-    const ids = await emit(sim, n);
+    await connected(sim);
+    const ids = await emitOrders(sim);
     await (await running).text();
-    return latencies(sim, ids);
+    return measure(sim, ids);
   } finally {
     await mf.dispose();
   }
 }
+/** The workerd bot as `client` ("spec", "lp" or "lp-auto"): latencies of n orders. */
+const workerdBot = (sim, n, client) => workerdRun(sim, { ORDERS: String(WARMUP + n), CLIENT: client }, waitConnected, (s) => emit(s, n), latencies);
 
 /** Each client: (sim, n) => latencies of n orders emitted while it runs. */
 const clients = {
@@ -449,18 +454,8 @@ if (want("paired")) {
       pin = null;
     }
   };
-  const workerdPair = (client) => async (sim, n) => {
-    const mf = await workerd(path.join(ROOT, "tests/bench/worker-bot.mjs"), { API_URL: sim.base, LP_KEY: KEY, LP_KEY2: KEY2, ORDERS: String(2 * (WARMUP + n)), CLIENT: client });
-    try {
-      const running = mf.dispatchFetch("http://bench.test/");
-      await bothConnected(sim);
-      const ids = await pairedOrders(sim, n);
-      await (await running).text();
-      return pairedLatencies(sim, ids);
-    } finally {
-      await mf.dispose();
-    }
-  };
+  const workerdPair = (client) => (sim, n) =>
+    workerdRun(sim, { LP_KEY2: KEY2, ORDERS: String(2 * (WARMUP + n)), CLIENT: client }, bothConnected, (s) => pairedOrders(s, n), pairedLatencies);
   const pairs = {
     "Node: control, floor vs floor": nodePair(null),
     "Node: floor vs LpClient (ws)": nodePair(""),
