@@ -129,7 +129,7 @@ export class Host {
     this.pool = node === null ? null : node.pool(authorization);
     // What keeps a frame from being dropped unread (see `rejectUnread`): a quoted allowed
     // currency, or else a backslash or a second "type"; null: every frame is read.
-    this.keep = needles;
+    this.needles = needles;
     /** socket of frames dropped unread since the last timer tick (0: none) */
     this.unreadOn = 0;
     this.memory = memory;
@@ -499,7 +499,7 @@ export class Host {
 
   frame(id, data) {
     if (this.closed) return;
-    if (this.keep !== null && typeof data === "string" && this.rejectUnread(data)) {
+    if (this.needles !== null && typeof data === "string" && this.rejectUnread(data)) {
       this.unreadOn = id;
       return;
     }
@@ -507,7 +507,7 @@ export class Host {
     let ascii = false;
     if (typeof data === "string") {
       // A third of a feed is order_taken and pong: read as one number, nothing copied.
-      const shape = data.length <= SHORT_MAX ? shortFrame(data) : 0;
+      const shape = shortFrame(data);
       if (shape !== 0) {
         this.views();
         this.f64[this.header + 1] = shortValue;
@@ -547,7 +547,7 @@ export class Host {
     if (!data.startsWith(NEW_ORDER)) return false;
     // The currencies first: an order to claim is told at its first search. (`indexOf`, not
     // one regular expression: in workerd the regex took 12 % of a claiming frame's time.)
-    const needles = this.keep;
+    const needles = this.needles;
     for (let i = 0; i < needles.length; i++) if (data.indexOf(needles[i], NEW_ORDER.length) >= 0) return false;
     return data.indexOf('"type"', NEW_ORDER.length) < 0 && data.indexOf("\\", NEW_ORDER.length) < 0;
   }

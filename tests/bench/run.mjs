@@ -192,8 +192,8 @@ async function gapOrders(sim, n) {
  * claims still on their way: read at once, the last orders' claims of a slow client (a
  * browser's p99 is tens of ms) are not there yet and would count as never sent.
  */
-async function latencies(sim, ids) {
-  const claimed = (o) => o?.claims?.some((x) => x.lp_id === 12);
+async function latencies(sim, ids, lp = 12) {
+  const claimed = (o) => o?.claims?.some((x) => x.lp_id === lp);
   let byId;
   for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 50))) {
     byId = new Map((await sim.get("/_sim/orders")).map((o) => [o.id, o]));
@@ -202,7 +202,7 @@ async function latencies(sim, ids) {
   const ms = [];
   for (const id of ids) {
     const o = byId.get(id);
-    const c = o?.claims?.find((x) => x.lp_id === 12);
+    const c = o?.claims?.find((x) => x.lp_id === lp);
     if (o?.broadcast_us != null && c) ms.push((c.at_us - o.broadcast_us) / 1000);
   }
   return ms;
@@ -246,7 +246,11 @@ async function withSim(fn) {
 }
 
 const nodeFlags = Number(process.versions.node.split(".")[0]) >= 22 ? [] : ["--experimental-websocket"];
-const waitConnected = (sim) => until(async () => (await sim.get("/_sim/connections")).by_lp["12"] >= 1, 15000, "the client to connect");
+/** Until every LP of `lps` has a socket on the simulator. */
+const waitConnected = (sim, lps = ["12"]) => until(async () => {
+  const by = (await sim.get("/_sim/connections")).by_lp;
+  return lps.every((lp) => by[lp] >= 1);
+}, 15000, `LP ${lps.join(" and ")} to connect`);
 /** Once the client is connected, emits the orders and returns their latencies. */
 async function timeOrders(sim, n) {
   await waitConnected(sim);
@@ -398,23 +402,8 @@ if (want("paired")) {
     return ids;
   }
   /** [reference ms, LpClient ms]: LP 12's claims on the KES orders, LP 13's on the NGN ones. */
-  async function pairedLatencies(sim, ids) {
-    const byLp = [[12, ids.KES], [13, ids.NGN]];
-    let byId;
-    for (const t0 = Date.now(); ; await new Promise((r) => setTimeout(r, 50))) {
-      byId = new Map((await sim.get("/_sim/orders")).map((o) => [o.id, o]));
-      if (byLp.every(([lp, list]) => list.every((id) => byId.get(id)?.claims?.some((x) => x.lp_id === lp))) || Date.now() - t0 > 5000) break;
-    }
-    return byLp.map(([lp, list]) => list.flatMap((id) => {
-      const o = byId.get(id);
-      const c = o?.claims?.find((x) => x.lp_id === lp);
-      return o?.broadcast_us != null && c ? [(c.at_us - o.broadcast_us) / 1000] : [];
-    }));
-  }
-  const bothConnected = (sim) => until(async () => {
-    const c = (await sim.get("/_sim/connections")).by_lp;
-    return c["12"] >= 1 && c["13"] >= 1;
-  }, 15000, "both clients to connect");
+  const pairedLatencies = async (sim, ids) => [await latencies(sim, ids.KES, 12), await latencies(sim, ids.NGN, 13)];
+  const bothConnected = (sim) => waitConnected(sim, ["12", "13"]);
   const floorBot = (sim, key, currency) => {
     const bot = spawn(process.execPath, [path.join(ROOT, "tests/bench/floor-bot.mjs")], { env: { ...process.env, API_URL: sim.base, LP_KEY: key, CURRENCY: currency }, stdio: "ignore" });
     return pin === null ? bot : pinTo(bot, pin.clients);
