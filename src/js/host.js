@@ -119,10 +119,11 @@ export class Host {
     this.abandoned = new Map();
     /** flow -> settles it with an error (the client was freed) */
     this.running = new Map();
-    /** AbortControllers of fetches under way (aborted when the client is freed) */
+    /** fetches under way: { controller, at: deadline, code } (aborted when the client is freed) */
     this.inFlight = new Set();
     this.spareController = null;
-    this.restocking = false;
+    /** the fetch timeouts' timer (see `sweepIn`) */
+    this.sweeper = undefined;
     this.apiUrl = apiUrl;
     /** Node: this client's keep-alive connections (node-http.js); elsewhere null (fetch). */
     const node = nodeTransport();
@@ -220,6 +221,8 @@ export class Host {
     ws.binaryType = "arraybuffer";
     ws.onopen = () => {
       this.socketEvent(id, OPENED, 0);
+      // fetch's timeouts: the sweep runs while the socket is open (see `sweepIn`).
+      if (this.pool === null && this.sweeper === undefined && !this.closed) this.sweepIn();
       // Orders may come from now on: a claim should find its connection open.
       this.pool?.warm(this.apiUrl, true);
     };
@@ -391,7 +394,9 @@ export class Host {
   /**
    * Over the global `fetch(url, init)` (browsers, Workers). The AbortController was made
    * ahead of need (Node takes ~15 µs to build one); the spare is the client's own:
-   * Workers bind such objects to the request that made them.
+   * Workers bind such objects to the request that made them. No timer is armed here: in
+   * Workers a request leaves only once the task is over, and a timer costs as much as
+   * a third of the spec bot's whole task; the sweep (`sweepIn`) times it out.
    */
   async exchangeFetch(url, post) {
     const controller = this.spareController ?? new AbortController();
@@ -400,24 +405,44 @@ export class Host {
     // its answer would prove nothing here (browsers show status 0, Workers the 3xx).
     const init = { method: post ? "POST" : "GET", headers: this.headers(post), signal: controller.signal, redirect: "manual" };
     if (post) init.body = "{}";
-    let timer;
-    let code = FAILED;
+    const entry = { controller, at: performance.now() + this.timeoutMs, code: FAILED };
     try {
       const answer = fetch(url, init);
-      timer = setTimeout(() => {
-        code = TIMED_OUT;
-        controller.abort();
-      }, this.timeoutMs);
-      this.inFlight.add(controller);
-      this.restockController();
+      this.inFlight.add(entry);
+      if (this.sweeper === undefined) this.sweepIn();
       const response = await answer;
-      return [response.status, await this.readBody(response, controller, () => (code = BODY_TOO_LARGE))];
+      return [response.status, await this.readBody(response, controller, () => (entry.code = BODY_TOO_LARGE))];
     } catch (e) {
-      throw [code, String((e && e.message) || "fetch failed")];
+      throw [entry.code, String((e && e.message) || "fetch failed")];
     } finally {
-      clearTimeout(timer);
-      this.inFlight.delete(controller);
+      this.inFlight.delete(entry);
+      // The next claim's controller, made now that this one's answer is in.
+      if (this.spareController === null && !this.closed) {
+        const c = new AbortController();
+        void c.signal; // Node makes a signal on first use (~15 µs)
+        this.spareController = c;
+      }
     }
+  }
+
+  /**
+   * The fetch timeouts' one timer: it ticks every quarter of the timeout (10 ms to 1 s)
+   * while a fetch is under way or the socket is open, so a claim never arms one; a fetch
+   * past its time is aborted at the next tick (late by at most that tick).
+   */
+  sweepIn() {
+    this.sweeper = setTimeout(() => {
+      this.sweeper = undefined;
+      if (this.closed) return;
+      const now = performance.now();
+      for (const e of this.inFlight) {
+        if (now >= e.at) {
+          e.code = TIMED_OUT;
+          e.controller.abort();
+        }
+      }
+      if (this.inFlight.size > 0 || this.ws !== null) this.sweepIn();
+    }, Math.min(1000, Math.max(10, this.timeoutMs / 4)));
   }
 
   /** A fetch answer's body as text, counted while it streams: past `maxBody`, aborted. */
@@ -456,21 +481,6 @@ export class Host {
       : { Authorization: this.#authorization };
   }
 
-  /** Makes the next request's AbortController once this task is over. */
-  restockController() {
-    if (this.spareController !== null || this.restocking || this.closed) return;
-    this.restocking = true;
-    setTimeout(() => {
-      this.restocking = false;
-      // Node makes an AbortController's signal on first use (~15 µs): made here too.
-      if (!this.closed && this.spareController === null) {
-        const c = new AbortController();
-        void c.signal;
-        this.spareController = c;
-      }
-    }, 0);
-  }
-
   /** Forgets every listener, the socket and the timer (the client was freed). */
   close() {
     this.closed = true;
@@ -483,7 +493,8 @@ export class Host {
     for (const [flow, fail] of this.running) fail(this.abandoned.get(flow) ?? new LpError("closed", "the client was freed"));
     this.running.clear();
     this.claims.clear();
-    this.inFlight.forEach((c) => c.abort());
+    clearTimeout(this.sweeper);
+    this.inFlight.forEach((e) => e.controller.abort());
     this.pool?.destroy();
   }
 

@@ -28,7 +28,11 @@ export interface LpClientOptions {
   stableAfterMs?: number;
   /** Limit for opening and authenticating the socket (default 15000). */
   connectTimeoutMs?: number;
-  /** Limit for one HTTP request and a WebSocket claim's answer (default 10000). */
+  /**
+   * Limit for one HTTP request and a WebSocket claim's answer (default 10000). Over
+   * `fetch` (browsers, Workers) a request is aborted at the client's next timer tick past
+   * it: ticks are a quarter of this apart (10 ms to 1 s).
+   */
   requestTimeoutMs?: number;
   /** Largest REST answer body read, in bytes (default 1048576, 1 MiB); a longer one is an error. */
   maxBodyBytes?: number;

@@ -503,6 +503,19 @@ async function fetchPathCases(label, run, srv, other, first) {
   assert.equal(srv.count("GET", getPath(under)), 0, "no check needed");
   assertStatus(await run("claim", small, { maxBodyBytes: 4096 }), "taken", `${label}: maxBodyBytes 4096, 5000-byte answer`);
   assert.equal(srv.count("GET", getPath(small)), 1);
+
+  // A claim the server never answers: no timer is armed per request here; the client's
+  // sweep (a tick per quarter timeout) times it out, and the GET decides.
+  const held = first + 40;
+  srv.on("POST", claimPath(held), { hold: true });
+  srv.on("GET", getPath(held), { body: owned(held, 99) });
+  const t1 = performance.now();
+  assertStatus(await run("claim", held, { requestTimeoutMs: 400 }), "taken", `${label}: an unanswered claim times out, GET decides`);
+  const took = performance.now() - t1;
+  log(`${label}: unanswered claim (timeout 400 ms) settled after ${took.toFixed(0)} ms`);
+  assert.ok(took >= 400 && took < 2500, `${label}: settled ${took.toFixed(0)} ms after the claim`);
+  assert.equal(srv.count("POST", claimPath(held)), 1, `${label}: not re-claimed blindly`);
+  assert.equal(srv.count("GET", getPath(held)), 1);
 }
 
 test("4b+7f. fetch path in workerd: no redirect followed; bodies capped while streaming", async (t) => {
