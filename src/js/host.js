@@ -223,18 +223,12 @@ export class Host {
       this.socketEvent(id, OPENED, 0);
       // fetch's timeouts: the sweep runs while the socket is open (see `sweepIn`).
       if (this.pool === null && this.sweeper === undefined && !this.closed) this.sweepIn();
-      // Orders may come from now on: a claim should find its connection open.
-      this.pool?.warm(this.apiUrl, true);
     };
-    ws.onclose = (e) => {
-      this.pool?.warm(this.apiUrl, false);
-      this.socketEvent(id, CLOSED, e.code | 0);
-    };
-    ws.onerror = () => {
-      this.pool?.warm(this.apiUrl, false);
-      this.socketEvent(id, CLOSED, 0);
-    };
-    ws.onmessage = (e) => this.frame(id, e.data);
+    ws.onclose = (e) => this.socketEvent(id, CLOSED, e.code | 0);
+    ws.onerror = () => this.socketEvent(id, CLOSED, 0);
+    // Node: the transport keeps a connection warm while the socket is open and reads the
+    // ws package's text frames as bytes (node-http.js, `attach`).
+    if (this.pool?.attach(this, id, ws) !== true) ws.onmessage = (e) => this.frame(id, e.data);
     this.ws = ws;
     this.wsId = id;
   }

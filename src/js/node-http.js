@@ -31,6 +31,12 @@ const MAX_WAITING = 512;
 const WARM_GAP_MS = 1000;
 const WARM_MAX_GAP_MS = 60_000;
 const CRLF2 = Buffer.from("\r\n\r\n");
+/** Frame lengths and answers of the host's `handle` (keep in step with host.js, frames.rs). */
+const TOO_LARGE = 0xfffffffe;
+const BUSY = 0xffffffff;
+const MAX_FRAME = 1 << 20;
+/** How the provider writes a new_order frame (host.js `rejectUnread`), as bytes. */
+const NEW_ORDER = Buffer.from('{"type":"new_order",');
 const decoder = new TextDecoder();
 
 /**
@@ -542,12 +548,78 @@ class Pool {
     } else if (this.warmed !== null) this.warmed.setWarm(false);
   }
 
+  /**
+   * Takes what Node does with `host`'s socket `ws` (id `id`; host.js `open`): the warm
+   * connection from its open on, and, for the ws package's sockets, the text frames as
+   * the bytes ws read (`readFrame`). Returns whether it reads the frames.
+   */
+  attach(host, id, ws) {
+    ws.addEventListener?.("open", () => {
+      // Orders may come from now on: a claim should find its connection open.
+      if (host.ws === ws) this.warm(host.apiUrl, true);
+    });
+    if (typeof ws.on !== "function") return false;
+    // An EventEmitter throws an "error" no one listens to, and host.js drops its handlers
+    // before it closes a socket: the ws package's close() while connecting emits one later.
+    ws.on("error", () => {});
+    // The ws package (8 and later): "message" gives a text frame as a Buffer, checked UTF-8.
+    if (typeof ws.pause !== "function" || !("isPaused" in ws)) return false;
+    ws.on("message", (data, isBinary) => {
+      if (host.ws === ws && !host.closed) readFrame(host, id, data, isBinary);
+    });
+    return true;
+  }
+
   /** Ends every connection (the client was freed); later exchanges open new ones. */
   destroy() {
     for (const o of this.origins.values()) o.destroy();
     this.origins.clear();
     this.warmed = null;
   }
+}
+
+/**
+ * host.js `frame` for the bytes of a text frame: they are copied into wasm as ws read
+ * them (no string made, then encoded back), the quick reject runs on the bytes, and the
+ * text events point into is made only when the frame has events to deliver.
+ */
+function readFrame(host, id, data, isBinary) {
+  if (isBinary || !Buffer.isBuffer(data)) return host.frame(id, isBinary ? data : String(data));
+  const n = data.length;
+  if (host.needles !== null && rejectBytes(data, host.needles)) {
+    host.unreadOn = id;
+    return;
+  }
+  let length = TOO_LARGE;
+  if (n <= MAX_FRAME) {
+    if (n > host.cap) host.grow(n);
+    host.views();
+    if (n <= host.cap) {
+      host.u8.set(data, host.ptr);
+      length = n;
+    }
+  }
+  const count = host.handle(id, length);
+  if (count === BUSY) {
+    const text = data.toString();
+    queueMicrotask(() => host.frame(id, text));
+  } else if (count > 0) {
+    const text = data.toString();
+    host.deliver(count, text, text.length === n);
+  }
+}
+
+/** A host's needles as bytes, made once. */
+const NEEDLE_BYTES = new WeakMap();
+
+/** host.js `rejectUnread` on a frame's bytes (the contract is in filter.rs). */
+function rejectBytes(data, needles) {
+  const from = NEW_ORDER.length;
+  if (data.length < from || NEW_ORDER.compare(data, 0, from) !== 0) return false;
+  let bytes = NEEDLE_BYTES.get(needles);
+  if (bytes === undefined) NEEDLE_BYTES.set(needles, (bytes = needles.map((t) => Buffer.from(t))));
+  for (let i = 0; i < bytes.length; i++) if (data.indexOf(bytes[i], from) >= 0) return false;
+  return data.indexOf('"type"', from) < 0 && data.indexOf("\\", from) < 0;
 }
 
 const transport = {

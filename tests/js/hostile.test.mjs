@@ -16,6 +16,11 @@ import { initSync, LpClient } from "../../pkg/rampwire_lp.js";
 import "../../pkg/node.mjs";
 import { startHostile, order, owned, newOrderFrame, LP_ID } from "./hostile-server.mjs";
 import { ROOT } from "./sim.mjs";
+import { WebSocket as WsWebSocket } from "ws";
+
+/** LP_WS=ws: clients open their sockets with the ws package, whose text frames the Node
+ * transport reads as bytes (node.test.mjs runs the frame cases so). */
+const SOCKETS = process.env.LP_WS === "ws" ? { WebSocket: WsWebSocket } : {};
 
 v8.setFlagsFromString("--expose-gc");
 const gc = vm.runInNewContext("gc");
@@ -54,7 +59,7 @@ function release(c) {
 }
 
 function client(t, srv, extra = {}) {
-  const c = new LpClient({ apiUrl: srv.base, lpKey: KEY, heartbeatMs: 60_000, backoffInitialMs: 50, backoffMaxMs: 200, ...extra });
+  const c = new LpClient({ apiUrl: srv.base, lpKey: KEY, heartbeatMs: 60_000, backoffInitialMs: 50, backoffMaxMs: 200, ...SOCKETS, ...extra });
   t.after(() => release(c));
   return c;
 }

@@ -2,6 +2,7 @@
 // which instantiates the module on import).
 // Node 20 needs --experimental-websocket (the test command passes it); Node 22+ has WebSocket.
 import { test } from "node:test";
+import { spawnSync } from "node:child_process";
 import assert from "node:assert/strict";
 import net from "node:net";
 import { LpClient } from "rampwire-lp";
@@ -10,15 +11,25 @@ import { scenarios, KEY } from "./scenarios.mjs";
 import { startSim, ROOT, until } from "./sim.mjs";
 import { control } from "./control.mjs";
 
+/** LpClient opening its sockets with the ws package (text frames read as bytes). */
+class WsLpClient extends LpClient {
+  constructor(options) {
+    // A scenario's own class (or a bad one, to be refused) still wins.
+    super({ WebSocket: WsWebSocket, ...options });
+  }
+}
+
 for (const [name, run] of Object.entries(scenarios)) {
-  test(`node: ${name}`, async () => {
-    const sim = await startSim(["--complete-after-ms", "200"]);
-    try {
-      await run({ LpClient, base: sim.base });
-    } finally {
-      await sim.stop();
-    }
-  });
+  for (const [label, Client] of [["node", LpClient], ["node, ws package", WsLpClient]]) {
+    test(`${label}: ${name}`, async () => {
+      const sim = await startSim(["--complete-after-ms", "200"]);
+      try {
+        await run({ LpClient: Client, base: sim.base });
+      } finally {
+        await sim.stop();
+      }
+    });
+  }
 }
 
 test("node: with the ws package as options.WebSocket (no global WebSocket needed)", async () => {
@@ -41,6 +52,19 @@ test("node: with the ws package as options.WebSocket (no global WebSocket needed
     if (global !== undefined) globalThis.WebSocket = global;
     await sim.stop();
   }
+});
+
+test("node: the ws package's sockets, whose text frames the Node transport reads as bytes, pass the hostile frame cases (2c, 3c, 6, 6b, 6c, 8, 11)", () => {
+  const cases = ["2c", "3c", "6", "6b", "6c", "8", "11"];
+  const r = spawnSync(process.execPath, [...process.execArgv, "--test", "--test-concurrency=1", `--test-name-pattern=^(${cases.join("|")})\\. `, "tests/js/hostile.test.mjs"], {
+    cwd: ROOT,
+    // (NODE_TEST_CONTEXT would make the child report to this runner instead of stdout.)
+    env: { ...process.env, NODE_TEST_CONTEXT: undefined, LP_WS: "ws" },
+    encoding: "utf8",
+    timeout: 300_000,
+  });
+  assert.equal(r.status, 0, r.stdout.slice(-6000) + r.stderr.slice(-2000));
+  assert.match(r.stdout, new RegExp(`^# pass ${cases.length}$`, "m"), "every case ran");
 });
 
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
