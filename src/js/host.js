@@ -258,7 +258,9 @@ export class Host {
     if (ws === null || this.wsId !== id) return;
     this.ws = null;
     this.pool?.warm(this.apiUrl, false);
-    ws.onopen = ws.onclose = ws.onerror = ws.onmessage = null;
+    // No-ops, not null: an EventEmitter (the ws package) throws an "error" event no one
+    // listens to, and its close() while connecting emits one a tick later.
+    ws.onopen = ws.onclose = ws.onerror = ws.onmessage = Object;
     if (ws.readyState <= 1) {
       try {
         ws.close(code, reason);

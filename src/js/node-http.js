@@ -558,12 +558,8 @@ class Pool {
       // Orders may come from now on: a claim should find its connection open.
       if (host.ws === ws) this.warm(host.apiUrl, true);
     });
-    if (typeof ws.on !== "function") return false;
-    // An EventEmitter throws an "error" no one listens to, and host.js drops its handlers
-    // before it closes a socket: the ws package's close() while connecting emits one later.
-    ws.on("error", () => {});
     // The ws package (8 and later): "message" gives a text frame as a Buffer, checked UTF-8.
-    if (typeof ws.pause !== "function" || !("isPaused" in ws)) return false;
+    if (typeof ws.on !== "function" || typeof ws.pause !== "function" || !("isPaused" in ws)) return false;
     ws.on("message", (data, isBinary) => {
       if (host.ws === ws && !host.closed) readFrame(host, id, data, isBinary);
     });
