@@ -391,8 +391,8 @@ export class Host {
    * Over the global `fetch(url, init)` (browsers, Workers). The AbortController was made
    * ahead of need (Node takes ~15 µs to build one); the spare is the client's own:
    * Workers bind such objects to the request that made them. No timer is armed here: in
-   * Workers a request leaves only once the task is over, and a timer costs as much as
-   * a third of the spec bot's whole task; the sweep (`sweepIn`) times it out.
+   * Workers a request leaves only once the task is over, and arming one took about a
+   * quarter of the spec bot's whole message task (CPU profile); `sweepIn` times it out.
    */
   async exchangeFetch(url, post) {
     const controller = this.spareController ?? new AbortController();
