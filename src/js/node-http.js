@@ -581,6 +581,8 @@ class Pool {
  */
 function readFrame(host, id, data, isBinary) {
   if (isBinary || !Buffer.isBuffer(data)) return host.frame(id, isBinary ? data : String(data));
+  // A WebSocket's UTF-8 decode drops a leading byte-order mark (the global one does); ws keeps it.
+  if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
   const n = data.length;
   if (host.needles !== null && rejectBytes(data, host.needles)) {
     host.unreadOn = id;

@@ -67,6 +67,31 @@ test("node: the ws package's sockets, whose text frames the Node transport reads
   assert.match(r.stdout, new RegExp(`^# pass ${cases.length}$`, "m"), "every case ran");
 });
 
+test("node: a text frame that starts with a byte-order mark is read as the WebSocket standard reads it, with either socket class (global: mark dropped by the decode; ws package: bytes)", async () => {
+  const { startHostile, newOrderFrame, owned } = await import("./hostile-server.mjs");
+  const srv = await startHostile();
+  try {
+    srv.on("POST", /^\/api\/orders\/\d+\/claim$/, (req) => ({ body: owned(req.id) }));
+    for (const Client of [LpClient, WsLpClient]) {
+      const c = new Client({ apiUrl: srv.base, lpKey: KEY, autoClaim: true, orderFilter: { currencies: ["KES"] } });
+      const seen = [];
+      c.on("order", (o) => seen.push(o.id));
+      c.on("error", (e) => seen.push(`${e.kind}: ${e.message}`));
+      await c.connect();
+      const before = srv.matching("POST", /claim/).length;
+      srv.broadcast("\uFEFF" + newOrderFrame(5));
+      srv.broadcast("\uFEFF" + newOrderFrame(6, { currency: "NGN" }));
+      srv.broadcast(newOrderFrame(7));
+      await until(() => seen.length >= 2, 5000, "orders");
+      c.free();
+      assert.deepEqual(seen, [5, 7], `${Client.name}: the marked order read, the NGN one filtered`);
+      assert.deepEqual(srv.matching("POST", /claim/).slice(before).map((r) => r.id), [5, 7], `${Client.name}: autoClaim claimed both`);
+    }
+  } finally {
+    await srv.close();
+  }
+});
+
 const timers = () => process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
 
 test("node: close() leaves no timer running and no socket handle", async () => {
