@@ -560,8 +560,9 @@ class Pool {
     });
     // The ws package (8 and later): "message" gives a text frame as a Buffer, checked UTF-8.
     if (typeof ws.on !== "function" || typeof ws.pause !== "function" || !("isPaused" in ws)) return false;
+    const needles = host.needles === null ? null : host.needles.map((t) => Buffer.from(t));
     ws.on("message", (data, isBinary) => {
-      if (host.ws === ws && !host.closed) readFrame(host, id, data, isBinary);
+      if (host.ws === ws && !host.closed) readFrame(host, id, data, isBinary, needles);
     });
     return true;
   }
@@ -577,14 +578,15 @@ class Pool {
 /**
  * host.js `frame` for the bytes of a text frame: they are copied into wasm as ws read
  * them (no string made, then encoded back), the quick reject runs on the bytes, and the
- * text events point into is made only when the frame has events to deliver.
+ * text events point into is made only when the frame has events to deliver. `needles`:
+ * the host's, as bytes.
  */
-function readFrame(host, id, data, isBinary) {
+function readFrame(host, id, data, isBinary, needles) {
   if (isBinary || !Buffer.isBuffer(data)) return host.frame(id, isBinary ? data : String(data));
   // A WebSocket's UTF-8 decode drops a leading byte-order mark (the global one does); ws keeps it.
   if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
   const n = data.length;
-  if (host.needles !== null && rejectBytes(data, host.needles)) {
+  if (needles !== null && rejectBytes(data, needles)) {
     host.unreadOn = id;
     return;
   }
@@ -598,25 +600,17 @@ function readFrame(host, id, data, isBinary) {
     }
   }
   const count = host.handle(id, length);
-  if (count === BUSY) {
-    const text = data.toString();
-    queueMicrotask(() => host.frame(id, text));
-  } else if (count > 0) {
-    const text = data.toString();
-    host.deliver(count, text, text.length === n);
-  }
+  if (count === 0) return;
+  const text = data.toString();
+  if (count === BUSY) queueMicrotask(() => host.frame(id, text));
+  else host.deliver(count, text, text.length === n);
 }
 
-/** A host's needles as bytes, made once. */
-const NEEDLE_BYTES = new WeakMap();
-
-/** host.js `rejectUnread` on a frame's bytes (the contract is in filter.rs). */
+/** host.js `rejectUnread` on a frame's bytes, `needles` as bytes (the contract is in filter.rs). */
 function rejectBytes(data, needles) {
   const from = NEW_ORDER.length;
   if (data.length < from || NEW_ORDER.compare(data, 0, from) !== 0) return false;
-  let bytes = NEEDLE_BYTES.get(needles);
-  if (bytes === undefined) NEEDLE_BYTES.set(needles, (bytes = needles.map((t) => Buffer.from(t))));
-  for (let i = 0; i < bytes.length; i++) if (data.indexOf(bytes[i], from) >= 0) return false;
+  for (let i = 0; i < needles.length; i++) if (data.indexOf(needles[i], from) >= 0) return false;
   return data.indexOf('"type"', from) < 0 && data.indexOf("\\", from) < 0;
 }
 
