@@ -455,6 +455,7 @@ if (want("paired")) {
       "Node, pinned: floor vs LpClient (ws, autoClaim)": pinned(nodePair('autoClaim: true, orderFilter: { currencies: ["NGN"] }')),
     } : {}),
     "workerd: control, spec handler vs spec handler": workerdPair("pair-spec"),
+    "workerd: spec handler vs spec handler with LpClient's fetch safety": workerdPair("pair-safe"),
     "workerd: spec handler vs LpClient": workerdPair("pair"),
     "workerd: spec handler vs LpClient (autoClaim)": workerdPair("pair-auto"),
   };

@@ -3,15 +3,26 @@
 // JSON.parse, and an HTTP claim for every new order. Returns a function that closes it.
 // `wsBase`: the socket's origin where it is not the API's (a page that proxies the API).
 // `currency`: the one subscribed to (the paired benchmark gives each client its own).
-export function specHandler(base, key, seen = () => {}, wsBase = base.replace("http", "ws"), currency = "KES") {
+// `safe`: with the two fetch options LpClient's claims carry for safety, an abort signal (a
+// claim's timeout; the controller made ahead of need, as LpClient does) and
+// `redirect: "manual"` (a redirected claim is never re-sent): what they cost the runtime.
+export function specHandler(base, key, seen = () => {}, wsBase = base.replace("http", "ws"), currency = "KES", safe = false) {
+  let spare = safe ? new AbortController() : null;
   const ws = new WebSocket(`${wsBase}/ws/orders?lp_key=${encodeURIComponent(key)}&currencies=${currency}`);
   ws.addEventListener("message", async (e) => {
     const msg = JSON.parse(e.data);
     if (msg.type !== "new_order") return;
     seen();
     try {
-      const res = await fetch(`${base}/api/orders/${msg.order.id}/claim`, { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` }, body: "{}" });
+      const init = { method: "POST", headers: { "Content-Type": "application/json", Authorization: `Bearer ${key}` }, body: "{}" };
+      if (safe) {
+        init.signal = (spare ?? new AbortController()).signal;
+        init.redirect = "manual";
+        spare = null;
+      }
+      const res = await fetch(`${base}/api/orders/${msg.order.id}/claim`, init);
       await res.text();
+      if (safe) spare = new AbortController();
     } catch {}
   });
   return () => ws.close();
