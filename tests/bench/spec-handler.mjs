@@ -22,8 +22,11 @@ export function specHandler(base, key, seen = () => {}, wsBase = base.replace("h
       }
       const res = await fetch(`${base}/api/orders/${msg.order.id}/claim`, init);
       await res.text();
-      if (safe) spare = new AbortController();
-    } catch {}
+    } catch {
+    } finally {
+      // The next claim's controller, made once this one's answer is in (as LpClient does).
+      if (safe && spare === null) spare = new AbortController();
+    }
   });
   return () => ws.close();
 }

@@ -24,8 +24,8 @@ async function lpClient(env, seen, options = env.CLIENT === "lp-auto" ? AUTO : {
 // CLIENT=pair, pair-auto, pair-spec, pair-safe: the spec handler (LP_KEY, KES) and, at once
 // in this one isolate, LpClient (LP_KEY2, NGN only; autoClaim for pair-auto) or, as the
 // benchmark's control, a second spec handler (pair-spec), or one whose claims carry
-// LpClient's abort signal and `redirect: "manual"` (pair-safe). The orders alternate between the currencies:
-// each reaches one of the two, and both meet the same moments of the machine.
+// LpClient's abort signal and `redirect: "manual"` (pair-safe). The orders alternate between
+// the currencies: each reaches one of the two, and both meet the same moments of the machine.
 async function pair(env, seen) {
   const closeSpec = specHandler(env.API_URL, env.LP_KEY, seen);
   const auto = env.CLIENT === "pair-auto" ? { autoClaim: true, orderFilter: { currencies: ["NGN"] } } : {};
