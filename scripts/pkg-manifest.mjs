@@ -32,10 +32,7 @@ const snippet = (() => {
   return pkg(m[1].slice(2));
 })();
 
-// 1. The wasm's hashed names get short ones (in the module and the glue alike).
-shortNames(pkg("rampwire_lp_bg.wasm"), pkg("rampwire_lp.js"), "./rampwire_lp_bg.js");
-
-// 2. `new LpClient` before the module is instantiated: an LpError that says what to do,
+// 1. `new LpClient` before the module is instantiated: an LpError that says what to do,
 //    not "Cannot read properties of undefined (reading 'lpclient_new')".
 const NOT_INITIALIZED =
   "rampwire-lp is not initialised: call `await init()` once before `new LpClient()` " +
@@ -43,7 +40,7 @@ const NOT_INITIALIZED =
 patch(pkg("rampwire_lp.js"), "    constructor(options) {\n        const ret = wasm.lpclient_new(options);",
   `    constructor(options) {\n        if (wasm === undefined) throw makeLpError("not_initialized", ${JSON.stringify(NOT_INITIALIZED)});\n        const ret = wasm.lpclient_new(options);`);
 
-// 2b. wasm-bindgen's loading warnings, worded shorter (the budget counts every byte).
+// 2. wasm-bindgen's loading warnings, worded shorter (the budget counts every byte).
 {
   let glueText = readFileSync(pkg("rampwire_lp.js"), "utf8");
   for (const [re, to] of [
@@ -53,6 +50,10 @@ patch(pkg("rampwire_lp.js"), "    constructor(options) {\n        const ret = wa
   ]) glueText = glueText.replace(re, to);
   writeFileSync(pkg("rampwire_lp.js"), glueText);
 }
+
+// 2b. The wasm's names get short ones, in the module and the glue alike (after the patches
+//     above, which find the glue by its names).
+shortNames(pkg("rampwire_lp_bg.wasm"), pkg("rampwire_lp.js"), "./rampwire_lp_bg.js");
 
 // 3. The JS files, bundled (glue + host.js) or copied, then minified with class names kept
 //    (`LpClient.name === "LpClient"`), with source maps back to the readable sources.

@@ -75,10 +75,11 @@ function renameInGlue(js, name, short, key) {
 const encodeName = (name) => [...encodeLeb(Buffer.byteLength(name)), ...Buffer.from(name)];
 
 /**
- * Renames, in `wasmPath` and the glue at `jsPath`, the imports of `module` and the
- * exports whose names end in a symbol hash.
+ * Renames, in `wasmPath` and the glue at `jsPath`, the imports of `module` (their module
+ * too, to `shortModule`) and the exports whose names end in a symbol hash or are the
+ * glue's (`lpclient_…`, `__wbindgen_…`).
  */
-export function shortNames(wasmPath, jsPath, module) {
+export function shortNames(wasmPath, jsPath, module, shortModule = "w") {
   const bytes = readFileSync(wasmPath);
   let js = readFileSync(jsPath, "utf8");
   const utf8 = new TextDecoder();
@@ -107,18 +108,22 @@ export function shortNames(wasmPath, jsPath, module) {
         const [mod, nameAt] = readName(p);
         let [name, descAt] = readName(nameAt);
         const descEnd = skipDesc(bytes, descAt + 1, bytes[descAt]);
+        let modName = mod;
         if (mod === module) {
           const short = shortName(renamed++);
           js = renameInGlue(js, name, short, true);
           name = short;
+          modName = shortModule;
         }
-        entries.push(bytes.subarray(p, nameAt), encodeName(name), bytes.subarray(descAt, descEnd));
+        entries.push(encodeName(modName), encodeName(name), bytes.subarray(descAt, descEnd));
         p = descEnd;
       } else {
         // Export: name, kind, index.
         let [name, kindAt] = readName(p);
         const descEnd = leb(bytes, kindAt + 1)[1];
-        if (/_h[0-9a-f]{16}$/.test(name)) {
+        // Hashed names, and wasm-bindgen's and the client's, where the glue uses them (not
+        // `memory`, a word the glue uses otherwise too).
+        if (/_h[0-9a-f]{16}$/.test(name) || (/^(lpclient_|__wbg_|__wbindgen_|__externref_)/.test(name) && js.includes(`.${name}`))) {
           const short = `_${shortName(renamed++)}`;
           js = renameInGlue(js, name, short, false);
           name = short;
@@ -126,6 +131,13 @@ export function shortNames(wasmPath, jsPath, module) {
         entries.push(encodeName(name), bytes.subarray(kindAt, descEnd));
         p = descEnd;
       }
+    }
+    if (id === 2) {
+      // The imports' module, as the glue names it (its one key): `"./x.js":` or `x:`.
+      const key = JSON.stringify(module);
+      const hits = js.split(`${key}:`).length - 1;
+      if (hits !== 1) throw new Error(`short-names: the module ${key} stands in the glue ${hits} times`);
+      js = js.replace(`${key}:`, `${shortModule}:`);
     }
     const section = Buffer.concat(entries.map((e) => Buffer.from(e)));
     out.push(Buffer.from([id, ...encodeLeb(section.length)]), section);
