@@ -50,6 +50,8 @@ pub struct Request {
     pub method: Method,
     /// Absolute URL (never holds the key).
     pub url: String,
+    /// What it does (`url` is the API base, `/api/orders/`, the id and the operation's end).
+    pub operation: Operation,
 }
 
 impl Operation {
@@ -66,6 +68,17 @@ impl Operation {
         Request {
             method,
             url: config.rest_url(&path),
+            operation: self,
+        }
+    }
+
+    /// Its number for host.js, which builds a flow's first URL itself (one string fewer
+    /// across the boundary on a claim's path): keep in step with its `OPERATIONS`.
+    pub fn index(self) -> u32 {
+        match self {
+            Operation::Claim(_) => 0,
+            Operation::FiatSent(_) => 1,
+            Operation::GetOrder(_) => 2,
         }
     }
 

@@ -554,6 +554,11 @@ fn on_frame(weak: &Weak<RefCell<Inner>>, socket: SocketId, len: u32) -> u32 {
     count
 }
 
+/// [`Host::claim_state`]: the order's last claim stayed unknown.
+const CLAIM_UNKNOWN: u32 = 1;
+/// [`Host::claim_state`]: a claim of the order is under way or won.
+const CLAIM_KNOWN: u32 = 2;
+
 /// Most claims one frame starts under `autoClaim` (a resync's init can announce many).
 const MAX_AUTO_CLAIMS: usize = 32;
 
@@ -563,11 +568,11 @@ fn claim_promise(rc: &Shared, id: f64, ws: bool) -> Promise {
         return claim_in(&mut lock(rc), id);
     }
     let host = read(rc).host.clone();
-    let known = host.claim_of(id);
-    if let Some(p) = known.dyn_ref::<Promise>() {
-        return p.clone();
+    let known = host.claim_state(id);
+    if known == CLAIM_KNOWN {
+        return host.claim_of(id);
     }
-    let promise = if known.is_truthy() {
+    let promise = if known == CLAIM_UNKNOWN {
         // The last claim's outcome stayed unknown: ask first, never claim blindly.
         flow_promise(rc, FlowKind::Reconcile, id)
     } else {
@@ -582,11 +587,11 @@ fn claim_promise(rc: &Shared, id: f64, ws: bool) -> Promise {
 /// unknown (never claims blindly). The request is on its way when this returns. (Also
 /// `autoClaim`'s, while the frame is handled: host.js never calls back into wasm here.)
 fn claim_in(inner: &mut Inner, id: f64) -> Promise {
-    let known = inner.host.claim_of(id);
-    if let Some(p) = known.dyn_ref::<Promise>() {
-        return p.clone();
+    let known = inner.host.claim_state(id);
+    if known == CLAIM_KNOWN {
+        return inner.host.claim_of(id);
     }
-    let kind = if known.is_truthy() {
+    let kind = if known == CLAIM_UNKNOWN {
         FlowKind::Reconcile
     } else {
         FlowKind::Claim

@@ -37,7 +37,7 @@ pub fn start_promise(inner: &mut Inner, kind: FlowKind, id: OrderId) -> Result<P
     let (flow_id, req) = admit(inner, kind, id)?;
     Ok(inner
         .host
-        .request(flow_id, &req.url, req.method == Method::Post))
+        .request(flow_id, id as f64, req.operation.index()))
 }
 
 /// Starts a flow; `resolve`/`reject` (functions, or undefined) hear its outcome.

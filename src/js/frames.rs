@@ -43,11 +43,14 @@ extern "C" {
         max_body_bytes: f64,
         api_url: &str,
     ) -> Host;
-    /// The promise of the claim of order `id` under way (or won) in this client, `true`
-    /// when its last claim's outcome stayed unknown, else undefined: one claim per order
-    /// per client, whichever method is called.
+    /// What this client knows of order `id`'s claim (one claim per order per client,
+    /// whichever method is called): 0 nothing, 1 its last claim's outcome stayed unknown,
+    /// 2 one under way or won ([`Host::claim_of`] gives it).
+    #[wasm_bindgen(method, js_name = claimState)]
+    pub fn claim_state(this: &Host, id: f64) -> u32;
+    /// The promise of the claim of order `id` under way or won (claim state 2).
     #[wasm_bindgen(method, js_name = claimOf)]
-    pub fn claim_of(this: &Host, id: f64) -> JsValue;
+    pub fn claim_of(this: &Host, id: f64) -> Promise;
     /// Records `promise` as the claim of order `id` (kept while it runs, and once won).
     #[wasm_bindgen(method, js_name = noteClaim)]
     pub fn note_claim(this: &Host, id: f64, promise: &Promise);
@@ -64,10 +67,12 @@ extern "C" {
     /// Runs REST flow `flow` from `step`; settles through `resolve`/`reject` if functions.
     #[wasm_bindgen(method)]
     pub fn run(this: &Host, flow: u32, step: &JsValue, resolve: &JsValue, reject: &JsValue);
-    /// Starts REST flow `flow` with a request (fetch is called before this returns);
-    /// returns the promise of the flow's outcome.
+    /// Starts REST flow `flow` with operation `op` ([`Operation::index`]) on order `id`
+    /// (fetch is called before this returns); returns the promise of the flow's outcome.
+    ///
+    /// [`Operation::index`]: crate::core::rest::Operation::index
     #[wasm_bindgen(method)]
-    pub fn request(this: &Host, flow: u32, url: &str, post: bool) -> Promise;
+    pub fn request(this: &Host, flow: u32, id: f64, op: u32) -> Promise;
     /// Adds a listener; returns its unsubscribe function.
     #[wasm_bindgen(method)]
     pub fn on(this: &Host, name: &str, listener: &Function) -> Function;

@@ -72,6 +72,10 @@ const WAKE = 3;
 const BODY_TOO_LARGE = 4;
 /** Won claims remembered per client (so a second `claim` of a won order sends nothing). */
 const MAX_CLAIMS_KEPT = 1024;
+/** The ends of REST operations' URLs after `/api/orders/{id}`, by `Operation::index` (rest.rs). */
+const OPERATIONS = ["/claim", "/fiat-sent", ""];
+const GET_ORDER = 2;
+
 /** The largest frame accepted, in UTF-8 bytes (keep in step with frames.rs). */
 const MAX_FRAME = 1 << 20;
 
@@ -125,6 +129,7 @@ export class Host {
     /** the fetch timeouts' timer (see `sweepIn`) */
     this.sweeper = undefined;
     this.apiUrl = apiUrl;
+    this.ordersUrl = apiUrl + "/api/orders/";
     /** Node: this client's keep-alive connections (node-http.js); elsewhere null (fetch). */
     const node = nodeTransport();
     this.pool = node === null ? null : node.pool(authorization);
@@ -284,7 +289,17 @@ export class Host {
     }
   }
 
-  /** The promise of the claim of order `id` under way or won; `true` when its last claim's outcome stayed unknown. */
+  /**
+   * What is known of order `id`'s claim: 0 nothing, 1 its last claim's outcome stayed
+   * unknown, 2 one under way or won (`claimOf` gives its promise). A number: on a claim's
+   * path each value wasm takes from JS to inspect is a boundary call of its own.
+   */
+  claimState(id) {
+    const c = this.claims.get(id);
+    return c === undefined ? 0 : c === true ? 1 : 2;
+  }
+
+  /** The promise of the claim of order `id` under way or won (when `claimState` is 2). */
   claimOf(id) {
     return this.claims.get(id);
   }
@@ -318,10 +333,14 @@ export class Host {
   }
 
   /**
-   * Starts REST flow `flow` with a request (`post`: POST with body `{}`, else GET) and
-   * returns the promise of its outcome; `fetch` is called before this returns.
+   * Starts REST flow `flow` with operation `op` on order `id` and returns the promise of
+   * its outcome; `fetch` is called before this returns. The URL is built here, as rest.rs
+   * builds it: in Workers a claim's request leaves only when the task ends, so all the
+   * task's work delays it, and a string from wasm costs a TextDecoder call.
    */
-  request(flow, url, post) {
+  request(flow, id, op) {
+    const url = this.ordersUrl + id + OPERATIONS[op];
+    const post = op !== GET_ORDER;
     // The exchange first: the promise and the flow's bookkeeping can wait, a claim cannot.
     // (wasm may hold the client while it calls this: nothing may throw out of it.)
     let sent;

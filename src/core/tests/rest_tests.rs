@@ -24,6 +24,32 @@ fn requests_follow_the_spec_and_hold_no_key() {
     );
 }
 
+/// host.js builds a flow's first URL itself from the operation's index (one string fewer
+/// across the boundary on a claim's path): `OPERATIONS[index]` after the API base,
+/// `/api/orders/` and the id must be this URL, and POST every index but 2.
+#[test]
+fn the_operation_index_names_the_url_host_js_builds() {
+    let c = config().build().unwrap();
+    const OPERATIONS: [&str; 3] = ["/claim", "/fiat-sent", ""]; // host.js
+    for op in [
+        Operation::Claim(9_007_199_254_740_991),
+        Operation::FiatSent(1),
+        Operation::GetOrder(70),
+    ] {
+        let r = op.request(&c);
+        let id = match op {
+            Operation::Claim(id) | Operation::FiatSent(id) | Operation::GetOrder(id) => id,
+        };
+        let i = r.operation.index() as usize;
+        assert_eq!(r.operation, op);
+        assert_eq!(
+            r.url,
+            format!("{}/api/orders/{id}{}", c.api_url, OPERATIONS[i])
+        );
+        assert_eq!(r.method == Method::Post, i != 2);
+    }
+}
+
 /// A 2xx proves the claim ours only if its body is this order, no longer open, and names
 /// no other owner; anything else is checked with GET.
 #[test]
