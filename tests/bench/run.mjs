@@ -288,7 +288,8 @@ ${botSource(base, [wsImport ? "WebSocket" : "", extra].filter(Boolean).join(", "
  * `connected(sim)`, emits orders with `emitOrders(sim)` and returns `measure(sim, ids)`.
  */
 async function workerdRun(sim, bindings, connected, emitOrders, measure) {
-  const mf = await workerd(path.join(ROOT, "tests/bench/worker-bot.mjs"), { API_URL: sim.base, LP_KEY: KEY, ...bindings });
+  // BURN=before:after: busy work around the second spec handler's fetch (spec-handler.mjs).
+  const mf = await workerd(path.join(ROOT, "tests/bench/worker-bot.mjs"), { API_URL: sim.base, LP_KEY: KEY, BURN: process.env.BURN ?? "0:0", ...bindings });
   try {
     const running = mf.dispatchFetch("http://bench.test/");
     await connected(sim);

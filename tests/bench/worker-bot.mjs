@@ -30,7 +30,7 @@ async function pair(env, seen) {
   const closeSpec = specHandler(env.API_URL, env.LP_KEY, seen);
   const auto = env.CLIENT === "pair-auto" ? { autoClaim: true, orderFilter: { currencies: ["NGN"] } } : {};
   const closeOther = env.CLIENT === "pair-spec" || env.CLIENT === "pair-safe"
-    ? specHandler(env.API_URL, env.LP_KEY2, seen, undefined, "NGN", env.CLIENT === "pair-safe")
+    ? specHandler(env.API_URL, env.LP_KEY2, seen, undefined, "NGN", env.CLIENT === "pair-safe", (env.BURN ?? "0:0").split(":").map(Number))
     : await lpClient({ ...env, LP_KEY: env.LP_KEY2 }, seen, { currencies: ["NGN"], ...auto });
   return () => (closeSpec(), closeOther());
 }
