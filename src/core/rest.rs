@@ -46,29 +46,41 @@ pub enum Operation {
 /// `Content-Type: application/json` with body `{}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
-    /// Method.
-    pub method: Method,
     /// Absolute URL (never holds the key).
     pub url: String,
     /// What it does (`url` is the API base, `/api/orders/`, the id and the operation's end).
     pub operation: Operation,
 }
 
+impl Request {
+    /// Method.
+    pub fn method(&self) -> Method {
+        self.operation.method()
+    }
+}
+
 impl Operation {
     /// The request for this operation.
     pub fn request(self, config: &Config) -> Request {
-        let (method, id, suffix) = match self {
-            Operation::Claim(id) => (Method::Post, id, "/claim"),
-            Operation::FiatSent(id) => (Method::Post, id, "/fiat-sent"),
-            Operation::GetOrder(id) => (Method::Get, id, ""),
+        let (id, suffix) = match self {
+            Operation::Claim(id) => (id, "/claim"),
+            Operation::FiatSent(id) => (id, "/fiat-sent"),
+            Operation::GetOrder(id) => (id, ""),
         };
         let mut path = String::from("/api/orders/");
         push_u64(&mut path, id);
         path.push_str(suffix);
         Request {
-            method,
             url: config.rest_url(&path),
             operation: self,
+        }
+    }
+
+    /// Its method: GET reads, POST changes the order.
+    pub fn method(self) -> Method {
+        match self {
+            Operation::GetOrder(_) => Method::Get,
+            Operation::Claim(_) | Operation::FiatSent(_) => Method::Post,
         }
     }
 
@@ -82,7 +94,8 @@ impl Operation {
         }
     }
 
-    fn order_id(self) -> OrderId {
+    /// The order it is about.
+    pub fn order_id(self) -> OrderId {
         match self {
             Operation::Claim(id) | Operation::FiatSent(id) | Operation::GetOrder(id) => id,
         }

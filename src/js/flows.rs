@@ -35,9 +35,12 @@ pub const TOO_LARGE: u32 = 4;
 /// into host.js, which never calls back into wasm while it runs).
 pub fn start_promise(inner: &mut Inner, kind: FlowKind, id: OrderId) -> Result<Promise, LpError> {
     let (flow_id, req) = admit(inner, kind, id)?;
-    Ok(inner
-        .host
-        .request(flow_id, id as f64, req.operation.index()))
+    Ok(inner.host.request(
+        flow_id,
+        id as f64,
+        req.operation.index(),
+        req.method() == Method::Post,
+    ))
 }
 
 /// Starts a flow; `resolve`/`reject` (functions, or undefined) hear its outcome.
@@ -145,11 +148,10 @@ pub fn on_step(rc: &Shared, flow_id: u32, input: u32, status: u32, body: String)
 fn step_for_js(rc: &Shared, flow_id: u32, step: Step) -> JsValue {
     let array = |items: &[JsValue]| items.iter().collect::<Array>().into();
     match step {
-        Step::Fetch(req) => array(&[
-            FETCH.into(),
-            req.url.into(),
-            (req.method == Method::Post).into(),
-        ]),
+        Step::Fetch(req) => {
+            let post = req.method() == Method::Post;
+            array(&[FETCH.into(), req.url.into(), post.into()])
+        }
         Step::Sleep(ms) => array(&[SLEEP.into(), (ms as f64).into()]),
         Step::Done(outcome) => {
             let flow = {

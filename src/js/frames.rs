@@ -67,12 +67,13 @@ extern "C" {
     /// Runs REST flow `flow` from `step`; settles through `resolve`/`reject` if functions.
     #[wasm_bindgen(method)]
     pub fn run(this: &Host, flow: u32, step: &JsValue, resolve: &JsValue, reject: &JsValue);
-    /// Starts REST flow `flow` with operation `op` ([`Operation::index`]) on order `id`
-    /// (fetch is called before this returns); returns the promise of the flow's outcome.
+    /// Starts REST flow `flow` with operation `op` ([`Operation::index`]) on order `id`,
+    /// a POST with body `{}` if `post`, else a GET (fetch is called before this returns);
+    /// returns the promise of the flow's outcome.
     ///
     /// [`Operation::index`]: crate::core::rest::Operation::index
     #[wasm_bindgen(method)]
-    pub fn request(this: &Host, flow: u32, id: f64, op: u32) -> Promise;
+    pub fn request(this: &Host, flow: u32, id: f64, op: u32, post: bool) -> Promise;
     /// Adds a listener; returns its unsubscribe function.
     #[wasm_bindgen(method)]
     pub fn on(this: &Host, name: &str, listener: &Function) -> Function;

@@ -74,7 +74,6 @@ const BODY_TOO_LARGE = 4;
 const MAX_CLAIMS_KEPT = 1024;
 /** The ends of REST operations' URLs after `/api/orders/{id}`, by `Operation::index` (rest.rs). */
 const OPERATIONS = ["/claim", "/fiat-sent", ""];
-const GET_ORDER = 2;
 
 /** The largest frame accepted, in UTF-8 bytes (keep in step with frames.rs). */
 const MAX_FRAME = 1 << 20;
@@ -333,14 +332,13 @@ export class Host {
   }
 
   /**
-   * Starts REST flow `flow` with operation `op` on order `id` and returns the promise of
-   * its outcome; `fetch` is called before this returns. The URL is built here, as rest.rs
+   * Starts REST flow `flow` with operation `op` on order `id` (`post`: POST with body `{}`,
+   * else GET) and returns the promise of its outcome; `fetch` is called before this returns. The URL is built here, as rest.rs
    * builds it: in Workers a claim's request leaves only when the task ends, so all the
    * task's work delays it, and a string from wasm costs a TextDecoder call.
    */
-  request(flow, id, op) {
+  request(flow, id, op, post) {
     const url = this.ordersUrl + id + OPERATIONS[op];
-    const post = op !== GET_ORDER;
     // The exchange first: the promise and the flow's bookkeeping can wait, a claim cannot.
     // (wasm may hold the client while it calls this: nothing may throw out of it.)
     let sent;

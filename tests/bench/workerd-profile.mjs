@@ -65,7 +65,8 @@ try {
   const file = path.join(ROOT, `target/bench/workerd-${CLIENT}.cpuprofile`);
   writeFileSync(file, JSON.stringify(profile));
 
-  // Self time per function (µs per order), and the total under the two message handlers.
+  // Self and inclusive time per function (µs per order).
+  const key = (f) => `${f.functionName || "(anonymous)"} ${path.basename(f.url || "")}:${f.lineNumber + 1}`;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
@@ -76,21 +77,18 @@ try {
   const WEIGHT = gaps[gaps.length >> 1] ?? INTERVAL;
   const self = new Map();
   for (let i = 0; i < profile.samples.length; i++) {
-    const n = byId.get(profile.samples[i]);
-    const f = n.callFrame;
-    const key = `${f.functionName || "(anonymous)"} ${path.basename(f.url || "")}:${f.lineNumber + 1}`;
-    self.set(key, (self.get(key) ?? 0) + WEIGHT);
+    const k = key(byId.get(profile.samples[i]).callFrame);
+    self.set(k, (self.get(k) ?? 0) + WEIGHT);
   }
   // Inclusive time: a sample counts once for every function on its stack.
   const incl = new Map();
   for (let i = 0; i < profile.samples.length; i++) {
     const seen = new Set();
     for (let id = profile.samples[i]; id !== undefined; id = parent.get(id)) {
-      const f = byId.get(id).callFrame;
-      const key = `${f.functionName || "(anonymous)"} ${path.basename(f.url || "")}:${f.lineNumber + 1}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      incl.set(key, (incl.get(key) ?? 0) + WEIGHT);
+      const k = key(byId.get(id).callFrame);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      incl.set(k, (incl.get(k) ?? 0) + WEIGHT);
     }
   }
   const rows = [...self].sort((a, b) => b[1] - a[1]).filter(([k]) => !k.startsWith("(idle)"));

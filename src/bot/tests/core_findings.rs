@@ -23,7 +23,7 @@ fn answer(status: u16, body: &str) -> Input {
 }
 
 fn is(step: &Step, method: Method, suffix: &str) -> bool {
-    matches!(step, Step::Fetch(r) if r.method == method && r.url.ends_with(suffix))
+    matches!(step, Step::Fetch(r) if r.method() == method && r.url.ends_with(suffix))
 }
 
 /// Seeds 4, 21, 31 of the fixed set (6,924 of 100,000 soak seeds): a claim whose

@@ -25,7 +25,7 @@ fn no_answer() -> Input {
 
 fn fetch(step: &Step) -> (Method, &str) {
     match step {
-        Step::Fetch(r) => (r.method, r.url.as_str()),
+        Step::Fetch(r) => (r.method(), r.url.as_str()),
         other => panic!("expected a request, got {other:?}"),
     }
 }

@@ -232,7 +232,7 @@ impl World {
     pub(super) fn carry_step(&mut self, fid: u32, step: Step) {
         match step {
             Step::Fetch(req) => {
-                let Some(op) = Op::parse(req.method == Method::Post, &req.url) else {
+                let Some(op) = Op::parse(req.method() == Method::Post, &req.url) else {
                     self.fail(format!("the core asked an unknown request {}", req.url));
                     return;
                 };
