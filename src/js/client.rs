@@ -572,12 +572,12 @@ fn claim_promise(rc: &Shared, id: f64, ws: bool) -> Promise {
     if known == CLAIM_KNOWN {
         return host.claim_of(id);
     }
-    let promise = if known == CLAIM_UNKNOWN {
-        // The last claim's outcome stayed unknown: ask first, never claim blindly.
-        flow_promise(rc, FlowKind::Reconcile, id)
-    } else {
-        ws_claim(rc, id)
-    };
+    if known == CLAIM_UNKNOWN {
+        // The last claim's outcome stayed unknown: ask first, never claim blindly (the
+        // flow's promise is recorded as the claim as it starts).
+        return flow_promise(rc, FlowKind::Reconcile, id);
+    }
+    let promise = ws_claim(rc, id);
     host.note_claim(id, &promise);
     promise
 }
@@ -596,9 +596,9 @@ fn claim_in(inner: &mut Inner, id: f64) -> Promise {
     } else {
         FlowKind::Claim
     };
-    let promise = flow_in(inner, kind, id);
-    inner.host.note_claim(id, &promise);
-    promise
+    // (Recorded as the order's claim by host.js as the flow starts; a refusal to start,
+    // such as a claim already under way in the core, is not recorded over the claim.)
+    flow_in(inner, kind, id)
 }
 
 /// A WebSocket claim's promise; rejects at once (kind `closed`) unless live.

@@ -32,14 +32,17 @@ pub const TOO_LARGE: u32 = 4;
 
 /// Starts a flow on the borrowed client; returns the promise of its outcome. The first
 /// request is sent before this returns (a claim is on the race's critical path: one call
-/// into host.js, which never calls back into wasm while it runs).
+/// into host.js, which never calls back into wasm while it runs). A claiming flow's
+/// promise is recorded there as the order's claim (see `Host::note_claim`), in that call.
 pub fn start_promise(inner: &mut Inner, kind: FlowKind, id: OrderId) -> Result<Promise, LpError> {
+    let claims = matches!(kind, FlowKind::Claim | FlowKind::Reconcile);
     let (flow_id, req) = admit(inner, kind, id)?;
     Ok(inner.host.request(
         flow_id,
         id as f64,
         req.operation.index(),
         req.method() == Method::Post,
+        claims,
     ))
 }
 

@@ -69,11 +69,12 @@ extern "C" {
     pub fn run(this: &Host, flow: u32, step: &JsValue, resolve: &JsValue, reject: &JsValue);
     /// Starts REST flow `flow` with operation `op` ([`Operation::index`]) on order `id`,
     /// a POST with body `{}` if `post`, else a GET (fetch is called before this returns);
-    /// returns the promise of the flow's outcome.
+    /// returns the promise of the flow's outcome, recorded as the order's claim (as
+    /// [`Host::note_claim`] does) if `claim`: one boundary call less on a claim's path.
     ///
     /// [`Operation::index`]: crate::core::rest::Operation::index
     #[wasm_bindgen(method)]
-    pub fn request(this: &Host, flow: u32, id: f64, op: u32, post: bool) -> Promise;
+    pub fn request(this: &Host, flow: u32, id: f64, op: u32, post: bool, claim: bool) -> Promise;
     /// Adds a listener; returns its unsubscribe function.
     #[wasm_bindgen(method)]
     pub fn on(this: &Host, name: &str, listener: &Function) -> Function;

@@ -333,11 +333,13 @@ export class Host {
 
   /**
    * Starts REST flow `flow` with operation `op` on order `id` (`post`: POST with body `{}`,
-   * else GET) and returns the promise of its outcome; `fetch` is called before this returns. The URL is built here, as rest.rs
-   * builds it: in Workers a claim's request leaves only when the task ends, so all the
-   * task's work delays it, and a string from wasm costs a TextDecoder call.
+   * else GET) and returns the promise of its outcome; `fetch` is called before this
+   * returns. `claim`: the promise is recorded as the order's claim (`noteClaim`). The URL
+   * is built here, as rest.rs builds it: in Workers a claim's request leaves only when the
+   * task ends, so all the task's work delays it, and a string from wasm costs a
+   * TextDecoder call, as every call between the two costs a crossing.
    */
-  request(flow, id, op, post) {
+  request(flow, id, op, post, claim) {
     const url = this.ordersUrl + id + OPERATIONS[op];
     // The exchange first: the promise and the flow's bookkeeping can wait, a claim cannot.
     // (wasm may hold the client while it calls this: nothing may throw out of it.)
@@ -347,7 +349,9 @@ export class Host {
     } catch (e) {
       sent = Promise.reject([FAILED, String((e && e.message) || e)]);
     }
-    return new Promise((resolve, reject) => this.run(flow, [FETCH, url, post], resolve, reject, sent));
+    const promise = new Promise((resolve, reject) => this.run(flow, [FETCH, url, post], resolve, reject, sent));
+    if (claim) this.noteClaim(id, promise);
+    return promise;
   }
 
   /**
