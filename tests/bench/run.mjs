@@ -22,7 +22,7 @@ const ORDERS = Number(process.env.BENCH_ORDERS ?? 1000);
 const SOAK_FRAMES = Number(process.env.BENCH_SOAK_FRAMES ?? 1_000_000);
 const SOAK_DROPS = Number(process.env.BENCH_SOAK_DROPS ?? 500);
 const BUDGET_KB = 60;
-// BENCH_SECTIONS (a regular expression over bundle, throughput, latency, idle, cold, soak,
+// BENCH_SECTIONS (a regular expression over bundle, throughput, latency, paired, task, idle, cold, soak,
 // worst, replay) runs only those: for a quick look, so BENCHMARKS.md is then not written.
 const SECTIONS = process.env.BENCH_SECTIONS ? new RegExp(process.env.BENCH_SECTIONS) : null;
 const want = (name) => SECTIONS === null || SECTIONS.test(name);
@@ -484,6 +484,22 @@ if (want("paired")) {
     }));
   const pr = (name, q) => paired[name]?.[q]?.toFixed(2) ?? "NaN";
   say(`Goals, paired: Node p50 ≤ 1.2×, p99 ≤ 1.5× the floor: LpClient ${pr("Node: floor vs LpClient (ws)", "p50")}, ${pr("Node: floor vs LpClient (ws)", "p99")}; autoClaim ${pr("Node: floor vs LpClient (ws, autoClaim)", "p50")}, ${pr("Node: floor vs LpClient (ws, autoClaim)", "p99")}. workerd p50 and p99 ≤ 1.0× the spec handler: LpClient ${pr("workerd: spec handler vs LpClient", "p50")}, ${pr("workerd: spec handler vs LpClient", "p99")}; autoClaim ${pr("workerd: spec handler vs LpClient (autoClaim)", "p50")}, ${pr("workerd: spec handler vs LpClient (autoClaim)", "p99")}. Pinned (Node): LpClient ${pr("Node, pinned: floor vs LpClient (ws)", "p50")}, ${pr("Node, pinned: floor vs LpClient (ws)", "p99")}; autoClaim ${pr("Node, pinned: floor vs LpClient (ws, autoClaim)", "p50")}, ${pr("Node, pinned: floor vs LpClient (ws, autoClaim)", "p99")}. Controls: Node ${pr("Node: control, floor vs floor", "p50")} (pinned ${pr("Node, pinned: control, floor vs floor", "p50")}), workerd ${pr("workerd: control, spec handler vs spec handler", "p50")} at p50.`);
+  say();
+}
+
+// ---- 3a. the claiming task's CPU ---------------------------------------------------------
+if (want("task")) {
+  const TASK_FRAMES = Number(process.env.BENCH_TASK_FRAMES ?? 1000);
+  say(`## CPU of one claiming message task, cold (Node, ${TASK_FRAMES} frames per path, 3 runs)`);
+  say();
+  say("In Workers a claim's request leaves only once the task that made it ends (stop 30: 20,000 loop turns of busy work delayed the spec handler's claim by the same ~0.55 ms before its `fetch` call as after it), so the whole message task's CPU is the claim's delay there, and the paired workerd rows above move ±15 µs from run to run: too coarse for the few µs one change saves. `tests/bench/claim-task.mjs` times the task itself, in Node: a new_order frame to each path in turn, 1 ms apart with 4 MiB of memory touched in between (cold caches), from the frame to the end of its microtasks, with a stub `fetch` (a 409 in a later task) the same for every path. *spec*: JSON.parse and the spec handler's `fetch`; *autoClaim*: the claim started in wasm as the frame is read, and a listener that joins it; *listener*: the `order` listener calls `claim(id)`. Medians of the runs' quantiles, µs.");
+  say();
+  const runs = [0, 1, 2].map(() => JSON.parse(execFileSync(process.execPath, [path.join(ROOT, "tests/bench/claim-task.mjs"), String(TASK_FRAMES)], { encoding: "utf8" })));
+  const med = (xs) => xs.sort((a, b) => a - b)[xs.length >> 1];
+  const row = (label, key) => [label, ...["p50", "p90", "p99"].map((q) => med(runs.map((r) => r[key][q])).toFixed(1)), (med(runs.map((r) => r[key].p50)) - med(runs.map((r) => r.spec.p50))).toFixed(1)];
+  table(["path", "p50 µs", "p90 µs", "p99 µs", "p50 − spec µs"], [row("spec handler", "spec"), row("LpClient, autoClaim", "auto"), row("LpClient, listener claims", "listener")]);
+  const sent = runs.every((r) => r.claims === r.expected);
+  say(`Every frame's claim was sent: ${sent ? "yes" : "**no**"}. The gap is spread thin (Node \`--cpu-prof\` of a build with names, stop 31): no function of the path takes more than ~5 % of it; each crossing between JS and wasm costs ~0.5–2 µs cold, and a claim makes about eight (the frame in, the policy's claim out to \`request\`, \`now\`, the events' record, the listener's join).`);
   say();
 }
 
