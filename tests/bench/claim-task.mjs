@@ -16,6 +16,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { ScriptedWebSocket } from "./throughput.mjs";
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const GLUE = path.resolve(process.argv[3] ?? path.join(HERE, "../../pkg/rampwire_lp.js"));
@@ -34,26 +35,6 @@ globalThis.fetch = (url, init) => {
   if (url.endsWith("/claim") && init.method === "POST") claims++;
   return new Promise((r) => setTimeout(() => r(new Response('{"error":"taken"}', { status: 409 })), 0));
 };
-
-/** A socket the test speaks for: auth_required, then init once the client authenticates. */
-class ScriptedWebSocket {
-  static last = null;
-  constructor() {
-    this.readyState = 0;
-    ScriptedWebSocket.last = this;
-    setTimeout(() => {
-      this.readyState = 1;
-      this.onopen?.({});
-      this.onmessage?.({ data: '{"type":"auth_required","message":"send auth"}' });
-    }, 0);
-  }
-  send(text) {
-    if (text.includes('"auth"')) setTimeout(() => this.onmessage?.({ data: '{"type":"init","orders":[],"lp_id":12,"currencies":[]}' }), 0);
-  }
-  close() {
-    this.readyState = 3;
-  }
-}
 
 const frame = (id) => JSON.stringify({ type: "new_order", order: { id, amount_fiat: 5000 + (id % 100), currency: "NGN", amount_usd: 12.5, crypto_symbol: "USDT", crypto_chain: "tron", status: "open", created_at: "2026-05-03T12:00:00.000Z" } });
 

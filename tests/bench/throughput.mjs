@@ -5,7 +5,8 @@
 // replaces the network so that only the client's work is measured.
 import { POLICY } from "./frames.mjs";
 
-class ScriptedWebSocket {
+/** An in-process socket the benchmark speaks for: auth_required, then init once authenticated. */
+export class ScriptedWebSocket {
   static CONNECTING = 0;
   static OPEN = 1;
   static CLOSING = 2;
