@@ -44,6 +44,13 @@ pub enum FlowKind {
     },
 }
 
+impl FlowKind {
+    /// Whether a flow of this kind claims (at most one claiming flow per order at a time).
+    pub fn claims(&self) -> bool {
+        matches!(self, FlowKind::Claim | FlowKind::Reconcile)
+    }
+}
+
 /// What happened to the last step.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Input {
@@ -150,7 +157,7 @@ impl Flow {
 
     /// Whether this flow claims (at most one claiming flow per order at a time).
     pub fn claims(&self) -> bool {
-        matches!(self.kind, FlowKind::Claim | FlowKind::Reconcile)
+        self.kind.claims()
     }
 
     /// Feeds what happened; returns the next step. `my_lp_id` tells our claims apart.

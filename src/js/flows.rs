@@ -35,7 +35,7 @@ pub const TOO_LARGE: u32 = 4;
 /// into host.js, which never calls back into wasm while it runs). A claiming flow's
 /// promise is recorded there as the order's claim (see `Host::note_claim`), in that call.
 pub fn start_promise(inner: &mut Inner, kind: FlowKind, id: OrderId) -> Result<Promise, LpError> {
-    let claims = matches!(kind, FlowKind::Claim | FlowKind::Reconcile);
+    let claims = kind.claims();
     let (flow_id, req) = admit(inner, kind, id)?;
     Ok(inner.host.request(
         flow_id,

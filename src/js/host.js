@@ -334,10 +334,10 @@ export class Host {
   /**
    * Starts REST flow `flow` with operation `op` on order `id` (`post`: POST with body `{}`,
    * else GET) and returns the promise of its outcome; `fetch` is called before this
-   * returns. `claim`: the promise is recorded as the order's claim (`noteClaim`). The URL
-   * is built here, as rest.rs builds it: in Workers a claim's request leaves only when the
-   * task ends, so all the task's work delays it, and a string from wasm costs a
-   * TextDecoder call, as every call between the two costs a crossing.
+   * returns. `claim`: the promise is recorded as the order's claim (`noteClaim`), here
+   * rather than by a call of its own. The URL is built here, as rest.rs builds it: in
+   * Workers a claim's request leaves only when the task ends, so all the task's work
+   * delays it, and a string from wasm costs a TextDecoder call.
    */
   request(flow, id, op, post, claim) {
     const url = this.ordersUrl + id + OPERATIONS[op];

@@ -22,8 +22,9 @@ const ORDERS = Number(process.env.BENCH_ORDERS ?? 1000);
 const SOAK_FRAMES = Number(process.env.BENCH_SOAK_FRAMES ?? 1_000_000);
 const SOAK_DROPS = Number(process.env.BENCH_SOAK_DROPS ?? 500);
 const BUDGET_KB = 60;
-// BENCH_SECTIONS (a regular expression over bundle, throughput, latency, paired, task, idle, cold, soak,
-// worst, replay) runs only those: for a quick look, so BENCHMARKS.md is then not written.
+// BENCH_SECTIONS (a regular expression over bundle, throughput, latency, paired, task, idle,
+// cold, soak, worst, replay) runs only those: for a quick look, so BENCHMARKS.md is then not
+// written.
 const SECTIONS = process.env.BENCH_SECTIONS ? new RegExp(process.env.BENCH_SECTIONS) : null;
 const want = (name) => SECTIONS === null || SECTIONS.test(name);
 initSync({ module: readFileSync(path.join(ROOT, "pkg/rampwire_lp_bg.wasm")) });
@@ -499,7 +500,7 @@ if (want("task")) {
   const row = (label, key) => [label, ...["p50", "p90", "p99"].map((q) => med(runs.map((r) => r[key][q])).toFixed(1)), (med(runs.map((r) => r[key].p50)) - med(runs.map((r) => r.spec.p50))).toFixed(1)];
   table(["path", "p50 µs", "p90 µs", "p99 µs", "p50 − spec µs"], [row("spec handler", "spec"), row("LpClient, autoClaim", "auto"), row("LpClient, listener claims", "listener")]);
   const sent = runs.every((r) => r.claims === r.expected);
-  say(`Every frame's claim was sent: ${sent ? "yes" : "**no**"}. The gap is spread thin (Node \`--cpu-prof\` of a build with names, stop 31): no function of the path takes more than ~5 % of it; each crossing between JS and wasm costs ~0.5–2 µs cold, and a claim makes about eight (the frame in, the policy's claim out to \`request\`, \`now\`, the events' record, the listener's join).`);
+  say(`Every frame's claim was sent: ${sent ? "yes" : "**no**"}. The gap is spread thin (Node \`--cpu-prof\` of a build with names, stop 31): no function of the path takes more than ~5 % of it; each crossing between JS and wasm costs ~0.5–2 µs cold, and an autoClaim frame with a joining listener makes about seven (the frame in, \`now\`, the claim's state, \`request\`; the listener's \`claim\` in, its state, its promise).`);
   say();
 }
 
